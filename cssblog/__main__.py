@@ -1,0 +1,5 @@
+"""``python -m cssblog``."""
+
+from cssblog.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Readers' comments: storage, moderation, de-duplication, threading and publishing."""

@@ -1,0 +1,74 @@
+"""Find comments that are the same comment submitted more than once."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from cssblog.comments.model import Comment, identity
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateGroup:
+    """Copies of one comment: ``keep`` is the earliest (approved first), ``copies`` the rest."""
+
+    keep: Comment
+    copies: tuple[Comment, ...]
+
+
+def normalise_body(body: str) -> str:
+    """Text as compared: NFKC, case-folded, punctuation and Markdown syntax out, spaces folded."""
+    text = unicodedata.normalize("NFKC", body).casefold()
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+def same_person(a: Comment, b: Comment) -> bool:
+    """Same name (case-folded), or the same email."""
+    if a.email and b.email and a.email.strip().casefold() == b.email.strip().casefold():
+        return True
+    return bool(identity(a.author)) and identity(a.author) == identity(b.author)
+
+
+def is_duplicate(a: Comment, b: Comment, threshold: float) -> bool:
+    """Same post, same person, same or nearly the same text."""
+    if a.post_slug != b.post_slug or not same_person(a, b):
+        return False
+    x, y = normalise_body(a.body), normalise_body(b.body)
+    if x == y:
+        return True
+    matcher = SequenceMatcher(None, x, y, autojunk=False)
+    return matcher.real_quick_ratio() >= threshold and matcher.ratio() >= threshold
+
+
+def find_duplicates(comments: Iterable[Comment], threshold: float) -> tuple[DuplicateGroup, ...]:
+    """Groups of duplicates among ``comments`` (already-marked duplicates and spam left out)."""
+    by_post: dict[str, list[Comment]] = defaultdict(list)
+    for comment in comments:
+        if comment.status not in ("duplicate", "spam", "rejected"):
+            by_post[comment.post_slug].append(comment)
+    groups: list[DuplicateGroup] = []
+    for post_comments in by_post.values():
+        groups.extend(_groups(sorted(post_comments, key=lambda c: (c.date, c.id)), threshold))
+    return tuple(groups)
+
+
+def _groups(ordered: Sequence[Comment], threshold: float) -> list[DuplicateGroup]:
+    taken: set[str] = set()
+    groups = []
+    for i, first in enumerate(ordered):
+        if first.id in taken:
+            continue
+        members = [first] + [
+            c for c in ordered[i + 1 :] if c.id not in taken and is_duplicate(first, c, threshold)
+        ]
+        if len(members) > 1:
+            taken.update(c.id for c in members)
+            keep = next((c for c in members if c.status == "approved"), members[0])
+            groups.append(DuplicateGroup(keep, tuple(c for c in members if c is not keep)))
+    return groups

@@ -1,0 +1,179 @@
+"""Turn stored comments into what a post page shows: approved only, de-duplicated, threaded."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cssblog import urls
+from cssblog.comments.dedupe import find_duplicates
+from cssblog.comments.model import Comment, clean_name
+from cssblog.comments.sanitize import CommentRenderer, safe_url
+from cssblog.comments.thread import thread_comments
+from cssblog.config import SiteConfig
+from cssblog.errors import CssblogError
+from cssblog.site import Article
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    """One published comment as the theme sees it (never the email)."""
+
+    id: str
+    author: str
+    url: str | None
+    date: datetime
+    body_html: str
+    by_author: bool
+    replies: tuple[CommentView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CommentsView:
+    """The comments section of one post."""
+
+    mode: str
+    count: int
+    threads: tuple[CommentView, ...] = ()
+    form_action: str = ""
+    post_slug: str = ""
+    policy_url: str = ""
+    policy_html: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecentComment:
+    """A comment for the recent-comments feed."""
+
+    post: Article
+    comment: CommentView
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedComments:
+    """Every post's comments section, the newest comments, and the warnings found."""
+
+    sections: dict[str, CommentsView]
+    recent: tuple[RecentComment, ...]
+    warnings: tuple[CssblogError, ...]
+
+
+def author_emails(config: SiteConfig) -> frozenset[str]:
+    """Emails of the site's authors, case-folded."""
+    return frozenset(a.email.strip().casefold() for a in config.authors if a.email.strip())
+
+
+def publish_comments(
+    comments: Sequence[Comment],
+    posts: Sequence[Article],
+    config: SiteConfig,
+    *,
+    now: datetime,
+    policy_html: str,
+    renderer: CommentRenderer,
+) -> PublishedComments:
+    """The comments sections of ``posts``; only approved comments are ever in them."""
+    settings = config.comments
+    by_slug = {p.slug: p for p in posts}
+    warnings: list[CssblogError] = []
+    stored: dict[str, list[Comment]] = defaultdict(list)
+    for comment in comments:
+        stored[comment.post_slug].append(comment)
+    for slug in sorted(set(stored) - set(by_slug)):
+        if not any(c.status == "approved" for c in stored[slug]):
+            continue
+        warnings.append(
+            CssblogError(
+                f"comments for unknown or unpublished post {slug!r} are not shown",
+                path=stored[slug][0].path.parent,
+            )
+        )
+    emails = author_emails(config)
+    policy_url = urls.COMMENT_POLICY_URL if settings.policy else ""
+    sections: dict[str, CommentsView] = {}
+    recent: list[RecentComment] = []
+    for post in posts:
+        mode = _mode(post, config, now)
+        approved = [c for c in stored.get(post.slug, []) if c.status == "approved"]
+        shown, dup_warnings = _without_duplicates(approved, settings.duplicate_threshold)
+        warnings.extend(dup_warnings)
+        threaded = thread_comments(
+            shown, {c.id for c in stored.get(post.slug, [])}, settings.max_depth
+        )
+        warnings.extend(CssblogError(p.message, path=p.comment.path) for p in threaded.problems)
+        views = _views(threaded.children(), emails, renderer)
+        if mode == "hidden":
+            sections[post.url] = CommentsView(mode="hidden", count=0, post_slug=post.slug)
+            continue
+        form = settings.intake_url if mode == "open" else ""
+        sections[post.url] = CommentsView(
+            mode=mode,
+            count=len(shown),
+            threads=views,
+            form_action=form,
+            post_slug=post.slug,
+            policy_url=policy_url,
+            policy_html=policy_html,
+        )
+        recent.extend(RecentComment(post, v) for v in _flatten(views))
+    recent.sort(key=lambda r: (r.comment.date, r.comment.id), reverse=True)
+    return PublishedComments(sections, tuple(recent), tuple(warnings))
+
+
+def _mode(post: Article, config: SiteConfig, now: datetime) -> str:
+    if not config.comments.enabled:
+        return "hidden"
+    days = config.comments.close_after_days
+    if post.comments == "open" and days and now - post.date > timedelta(days=days):
+        return "closed"
+    return post.comments
+
+
+def _without_duplicates(
+    approved: list[Comment], threshold: float
+) -> tuple[list[Comment], list[CssblogError]]:
+    groups = find_duplicates(approved, threshold)
+    dropped = {c.id for g in groups for c in g.copies}
+    warnings = [
+        CssblogError(f"duplicate of {g.keep.id}; shown once", path=c.path)
+        for g in groups
+        for c in g.copies
+    ]
+    return [c for c in approved if c.id not in dropped], warnings
+
+
+def _views(
+    children: dict[str | None, list[Comment]], emails: frozenset[str], renderer: CommentRenderer
+) -> tuple[CommentView, ...]:
+    """Nested views, built bottom-up without recursion limits (depth is capped anyway)."""
+    built: dict[str, CommentView] = {}
+    order: list[Comment] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        comment = stack.pop()
+        order.append(comment)
+        stack.extend(reversed(children.get(comment.id, [])))
+    for comment in reversed(order):
+        replies = tuple(built[c.id] for c in children.get(comment.id, []))
+        built[comment.id] = CommentView(
+            id=comment.id,
+            author=clean_name(comment.author) or "A reader",
+            url=safe_url(comment.url),
+            date=comment.date,
+            body_html=renderer.render(comment.body),
+            by_author=comment.email.strip().casefold() in emails,
+            replies=replies,
+        )
+    return tuple(built[c.id] for c in children.get(None, []))
+
+
+def _flatten(views: Sequence[CommentView]) -> list[CommentView]:
+    out: list[CommentView] = []
+    stack = list(views)
+    while stack:
+        view = stack.pop()
+        out.append(view)
+        stack.extend(view.replies)
+    return out

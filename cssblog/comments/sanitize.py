@@ -1,0 +1,67 @@
+"""Comment bodies to safe HTML, and author URLs to safe links.
+
+Bodies are Markdown rendered by markdown-it-py with raw HTML off (it is shown as text) — chosen
+over Python-Markdown for readers' text because it stays linear on pathological input (``"[" * 8000``
+takes 0.1 s, not 11 s) — and the result is cleaned by nh3 under a strict allow-list.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = frozenset(
+    {"p", "br", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li"}
+)
+ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener noreferrer"
+MAX_URL = 200
+_STRIP_FOR_SCHEME = re.compile(r"[\x00-\x20]")
+
+
+class CommentRenderer:
+    """A reusable Markdown → sanitised HTML converter for comments."""
+
+    def __init__(self) -> None:
+        self._md = MarkdownIt("commonmark", {"html": False, "linkify": False})
+        self._md.disable("image")
+
+    def render(self, body: str) -> str:
+        """Safe HTML for a comment body."""
+        html = self._md.render(body)
+        return str(
+            nh3.clean(
+                html,
+                tags=set(ALLOWED_TAGS),
+                attributes={"a": {"href", "title"}},
+                url_schemes=set(ALLOWED_SCHEMES),
+                link_rel=LINK_REL,
+                strip_comments=True,
+            )
+        )
+
+    def count_links(self, body: str) -> int:
+        """How many links the rendered body has."""
+        return self.render(body).count("<a ")
+
+
+def safe_url(url: str) -> str | None:
+    """``url`` when it is a plain http(s) link fit to publish, else ``None``."""
+    text = url.strip()
+    if not text or len(text) > MAX_URL:
+        return None
+    if _STRIP_FOR_SCHEME.search(text) or any(c in text for c in "\"'<>\\`"):
+        return None
+    if text.startswith("//"):
+        return None
+    if "://" not in text and re.match(r"^[\w.-]+\.[a-z]{2,}(/|$)", text, re.IGNORECASE):
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.username or parts.password:
+        return None
+    return text

@@ -1,0 +1,203 @@
+"""Split ``---`` YAML front matter from a Markdown body, strictly and with real line numbers.
+
+A small strict splitter is used instead of python-frontmatter, whose failure modes are silent:
+an unclosed ``---`` or a BOM turns the whole file into body, a list or scalar front matter is
+dropped, a ``{`` line switches to JSON and duplicate keys keep the last value. Every one of those
+is an error here, naming the file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cssblog.errors import CssblogError
+
+MAX_SOURCE_BYTES = 10 * 1024 * 1024
+_DELIMITER = "---"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A source file split into its front matter and body."""
+
+    path: Path
+    meta: Mapping[str, Any]
+    key_lines: Mapping[str, int]
+    body: str
+    body_line: int
+    raw: Mapping[str, str] = field(default_factory=dict)
+    """Each plain value as typed (``yes``, ``1.10``), for hints that quote it back."""
+
+    def line_of(self, key: str) -> int:
+        """The line of ``key`` in the file, or the first line when it is absent."""
+        return self.key_lines.get(key, 1)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases, duplicate keys and impossible dates."""
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.MarkedYAMLError(
+                problem=f"impossible date {node.value!r} ({exc})", problem_mark=node.start_mark
+            ) from exc
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.MarkedYAMLError(
+                problem="YAML aliases (*name) are not allowed in front matter",
+                problem_mark=event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line
+            if not isinstance(key, str | int | float | bool | None):
+                raise yaml.MarkedYAMLError(
+                    problem="front-matter keys must be plain words",
+                    problem_mark=key_node.start_mark,
+                )
+            if key in seen:
+                raise yaml.MarkedYAMLError(
+                    problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
+
+def decode_source(data: bytes, path: Path) -> str:
+    """Decode a source file as UTF-8 (BOM allowed), normalising line endings to LF."""
+    if len(data) > MAX_SOURCE_BYTES:
+        raise CssblogError(
+            f"file is larger than {MAX_SOURCE_BYTES // 1024 // 1024} MiB",
+            path=path,
+            hint="split it up, or move large files to content/static/",
+        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CssblogError("file is UTF-16", path=path, line=1, hint="save it as UTF-8")
+    if b"\x00" in data:
+        raise CssblogError(
+            "file contains NUL bytes (is it binary?)",
+            path=path,
+            line=data[: data.index(b"\x00")].count(b"\n") + 1,
+            hint="only UTF-8 text belongs in content/posts and content/pages",
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CssblogError(
+            f"file is not UTF-8 (bad byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            path=path,
+            line=line,
+            hint="re-save the file with UTF-8 encoding",
+        ) from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_document(text: str, path: Path) -> Document:
+    """Split and parse ``text``; raise :class:`CssblogError` with a line number on any problem."""
+    if not text.strip():
+        raise CssblogError(
+            "file is empty",
+            path=path,
+            line=1,
+            hint="add front matter between --- lines, then the text",
+        )
+    lines = text.split("\n")
+    if lines[0].rstrip() != _DELIMITER:
+        raise CssblogError(
+            "file does not start with front matter",
+            path=path,
+            line=1,
+            hint="the first line must be --- , followed by `title:` and `date:`, "
+            "then a closing --- line",
+        )
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == _DELIMITER), None)
+    if end is None:
+        raise CssblogError(
+            "front matter is not closed",
+            path=path,
+            line=1,
+            hint="add a line with just --- after the last front-matter key",
+        )
+    block = "\n".join(lines[1:end])
+    meta, key_lines, raw = _load_yaml(block, path, first_line=2)
+    body = "\n".join(lines[end + 1 :])
+    return Document(
+        path=path, meta=meta, key_lines=key_lines, body=body, body_line=end + 2, raw=raw
+    )
+
+
+def _load_yaml(
+    block: str, path: Path, first_line: int
+) -> tuple[dict[str, Any], dict[str, int], dict[str, str]]:
+    try:
+        loader = _StrictLoader(block)
+    except yaml.reader.ReaderError as exc:  # the reader refuses control characters up front
+        raise CssblogError(
+            f"invalid YAML: control character {exc.character!r} is not allowed",
+            path=path,
+            line=first_line + block.count("\n", 0, exc.position),
+            hint="remove control characters from the front matter",
+        ) from exc
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        # Count only \n: PyYAML also breaks lines at U+2028, U+2029 and NEL.
+        line = first_line + block.count("\n", 0, mark.index) if mark is not None else first_line
+        problem = exc.problem or "invalid YAML"
+        hint = (
+            'quote the value, e.g. title: "A: B"'
+            if "mapping values" in problem
+            else "unsupported YAML tag: front matter holds only plain values"
+            if "constructor" in problem or "tag" in problem
+            else "indent with spaces, not tabs"
+            if "\\t" in problem or "tab" in problem
+            else None
+        )
+        raise CssblogError(f"invalid YAML: {problem}", path=path, line=line, hint=hint) from exc
+    except yaml.YAMLError as exc:
+        raise CssblogError(f"invalid YAML: {exc}", path=path, line=first_line) from exc
+    finally:
+        loader.dispose()
+    if data is None:
+        return {}, {}, {}
+    if not isinstance(data, dict):
+        raise CssblogError(
+            f"front matter must be a mapping of keys, not a {type(data).__name__}",
+            path=path,
+            line=first_line,
+            hint="write one `key: value` per line",
+        )
+    key_lines: dict[str, int] = {}
+    raw: dict[str, str] = {}
+    for key_node, value_node in node.value if node is not None else ():
+        line = first_line + block.count("\n", 0, key_node.start_mark.index)
+        if key_node.tag != "tag:yaml.org,2002:str":
+            raise CssblogError(
+                f"front matter key {key_node.value!r} is not text",
+                path=path,
+                line=line,
+                hint=f'quote it: "{key_node.value}":',
+            )
+        key_lines[key_node.value] = line
+        if isinstance(value_node, yaml.ScalarNode):
+            raw[key_node.value] = value_node.value
+    return data, key_lines, raw

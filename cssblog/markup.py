@@ -1,0 +1,150 @@
+"""The one importer of Python-Markdown: post and page bodies → :class:`RenderedMarkdown`."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+import markdown
+from markdown.treeprocessors import Treeprocessor
+
+MORE_MARKER = "<!-- more -->"
+WORDS_PER_MINUTE = 220
+_FIRST_PARAGRAPH = re.compile(r"<p>.*?</p>", re.DOTALL)
+_WORD = re.compile(r"\w+")
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkProblem:
+    """A link to a source file that does not exist, found at ``line`` of the body."""
+
+    target: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMarkdown:
+    """A body converted to HTML, with what the theme needs around it."""
+
+    html: str
+    summary_html: str
+    toc_html: str
+    word_count: int
+    broken_links: tuple[LinkProblem, ...]
+
+    @property
+    def reading_minutes(self) -> int:
+        """Minutes to read at 220 words a minute, at least one."""
+        return max(1, round(self.word_count / WORDS_PER_MINUTE))
+
+
+class _SourceLinks(Treeprocessor):
+    """Rewrites links to ``*.md`` source files into those files' URLs."""
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        self.links: Mapping[str, str] = {}
+        self.source_dir = ""
+        self.missing: list[str] = []
+
+    def run(self, root: ET.Element) -> None:
+        for element in root.iter():
+            attr = "href" if element.tag == "a" else "src" if element.tag == "img" else None
+            value = element.get(attr) if attr else None
+            if attr is None or value is None:
+                continue
+            resolved = self._resolve(value)
+            if resolved is not None:
+                element.set(attr, resolved)
+
+    def _resolve(self, value: str) -> str | None:
+        parts = urlsplit(value)
+        if parts.scheme or parts.netloc or not parts.path.endswith(".md"):
+            return None
+        path = parts.path
+        candidates = (
+            [path.lstrip("/")]
+            if path.startswith("/")
+            else [posixpath.normpath(posixpath.join(self.source_dir, path)), path]
+        )
+        for candidate in candidates:
+            if candidate in self.links:
+                return self.links[candidate] + (f"#{parts.fragment}" if parts.fragment else "")
+        self.missing.append(value)
+        return None
+
+
+class MarkdownRenderer:
+    """A reusable Python-Markdown converter with the house extensions."""
+
+    def __init__(self) -> None:
+        self._md = markdown.Markdown(
+            extensions=["extra", "codehilite", "toc", "smarty", "sane_lists"],
+            extension_configs={
+                "codehilite": {"css_class": "highlight", "guess_lang": False},
+                "toc": {
+                    "permalink": "#",
+                    "permalink_class": "heading-anchor",
+                    "permalink_title": "Link to this section",
+                    "toc_depth": "2-4",
+                },
+                # `extra` hands these on to its sub-extensions. Alignment as an attribute,
+                # not inline style, so the theme's Content-Security-Policy allows it.
+                "extra": {
+                    "tables": {"use_align_attribute": True},
+                    "footnotes": {"BACKLINK_TITLE": "Back to reference %d"},
+                },
+            },
+            output_format="html",
+        )
+        self._links = _SourceLinks(self._md)
+        self._md.treeprocessors.register(self._links, "source_links", 1)
+
+    def render(
+        self, text: str, *, source: PurePosixPath, body_line: int, links: Mapping[str, str]
+    ) -> RenderedMarkdown:
+        """Convert ``text`` (the body of content file ``source``) to HTML."""
+        self._md.reset()
+        self._links.links = links
+        self._links.source_dir = str(source.parent) if str(source.parent) != "." else ""
+        self._links.missing = []
+        html = self._md.convert(text)
+        toc = getattr(self._md, "toc", "")
+        toc = toc if "<li" in toc else ""
+        problems = tuple(
+            LinkProblem(target, body_line + _line_in(text, target))
+            for target in self._links.missing
+        )
+        return RenderedMarkdown(
+            html=html,
+            summary_html=_summary(html),
+            toc_html=toc,
+            word_count=len(_WORD.findall(_TAG.sub(" ", html))),
+            broken_links=problems,
+        )
+
+    def render_inline(self, text: str) -> str:
+        """Markdown for a short text (front-matter summaries, bios, descriptions)."""
+        self._md.reset()
+        self._links.links = {}
+        self._links.missing = []
+        return self._md.convert(text)
+
+
+def _summary(html: str) -> str:
+    """The text before ``<!-- more -->``, else the first paragraph."""
+    if MORE_MARKER in html:
+        return html.split(MORE_MARKER, 1)[0].strip()
+    match = _FIRST_PARAGRAPH.search(html)
+    return match.group(0) if match else ""
+
+
+def _line_in(text: str, needle: str) -> int:
+    index = text.find(needle)
+    return text.count("\n", 0, index) if index >= 0 else 0

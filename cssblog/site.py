@@ -1,0 +1,376 @@
+"""The site model: published posts, pages, categories, tags, authors and archives."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cssblog import urls
+from cssblog.config import SiteConfig
+from cssblog.content import CommentMode, Page, Post
+from cssblog.markup import RenderedMarkdown
+
+RELATED_COUNT = 3
+_RELATED_WINDOW = 25
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A category, tag or author page: a name with its URL and feeds."""
+
+    name: str
+    slug: str
+    url: str
+    count: int
+    feed_url: str
+    atom_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A person who writes posts."""
+
+    name: str
+    slug: str
+    url: str
+    bio_html: str
+    website: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A post as the theme sees it."""
+
+    title: str
+    slug: str
+    url: str
+    abs_url: str
+    date: datetime
+    updated: datetime | None
+    html: str
+    summary_html: str
+    toc_html: str
+    reading_minutes: int
+    categories: tuple[Term, ...]
+    tags: tuple[Term, ...]
+    author: Author
+    is_customer_service: bool
+    canonical_url: str | None
+    image: str | None
+    image_alt: str | None
+    comments: CommentMode
+    draft: bool
+    source: Path
+
+
+@dataclass(frozen=True, slots=True)
+class PageDoc:
+    """A standalone page as the theme sees it."""
+
+    title: str
+    slug: str
+    url: str
+    abs_url: str
+    html: str
+    summary_html: str
+    canonical_url: str | None
+    image: str | None
+    image_alt: str | None
+    draft: bool
+    source: Path
+
+
+@dataclass(frozen=True, slots=True)
+class MonthArchive:
+    """The posts of one month."""
+
+    year: int
+    month: int
+    name: str
+    url: str
+    posts: tuple[Article, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class YearArchive:
+    """The posts of one year, by month (newest first)."""
+
+    year: int
+    url: str
+    months: tuple[MonthArchive, ...]
+
+    @property
+    def count(self) -> int:
+        """Posts in the year."""
+        return sum(len(m.posts) for m in self.months)
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    """A link in the site's main navigation."""
+
+    title: str
+    url: str
+    featured: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Everything the theme can show, built fresh on every build."""
+
+    config: SiteConfig
+    posts: tuple[Article, ...]
+    pages: tuple[PageDoc, ...]
+    categories: tuple[Term, ...]
+    tags: tuple[Term, ...]
+    authors: tuple[Author, ...]
+    customer_service: Term | None
+    customer_service_html: str
+    years: tuple[YearArchive, ...]
+    nav: tuple[NavItem, ...]
+    posts_by_term: Mapping[str, tuple[Article, ...]]
+    neighbours: Mapping[str, tuple[Article | None, Article | None]]
+    related: Mapping[str, tuple[Article, ...]]
+    drafts_included: bool
+
+    def posts_of(self, term: Term) -> tuple[Article, ...]:
+        """Posts of a category, tag or author, newest first."""
+        return self.posts_by_term[term.url]
+
+
+def is_published(post: Post, now: datetime) -> bool:
+    """Neither a draft nor dated in the future."""
+    return not post.draft and post.date <= now
+
+
+def build_model(
+    config: SiteConfig,
+    posts: Sequence[Post],
+    pages: Sequence[Page],
+    rendered: Mapping[Path, RenderedMarkdown],
+    *,
+    now: datetime,
+    drafts: bool,
+    markdown_inline: Callable[[str], str],
+) -> Site:
+    """Assemble the site model from checked sources and their rendered bodies."""
+    base = config.site.url
+    visible = sorted(
+        (p for p in posts if drafts or is_published(p, now)),
+        key=lambda p: (p.date, p.slug),
+        reverse=True,
+    )
+    counts = Counter(c for p in visible for c in p.categories)
+    tag_counts = Counter(t for p in visible for t in p.tags)
+    categories = {name: _term(name, urls.category_url, counts[name]) for name in counts}
+    tags = {name: _term(name, urls.tag_url, tag_counts[name]) for name in tag_counts}
+    authors = _authors(config, visible, markdown_inline)
+    cs_name = config.customer_service.category
+    articles = tuple(
+        _article(
+            p,
+            rendered[p.source],
+            base,
+            config.site.permalink,
+            tuple(categories[c] for c in p.categories),
+            tuple(tags[t] for t in p.tags),
+            authors[p.author],
+            is_cs=cs_name in p.categories,
+            draft=not is_published(p, now),
+        )
+        for p in visible
+    )
+    by_term: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        for term in (*article.categories, *article.tags):
+            by_term[term.url].append(article)
+        by_term[article.author.url].append(article)
+    posts_by_term = {url: tuple(items) for url, items in by_term.items()}
+    page_docs = tuple(
+        sorted(
+            (_page(p, rendered[p.source], base) for p in pages if drafts or not p.draft),
+            key=lambda d: (d.title, d.slug),
+        )
+    )
+    cs_term = categories.get(cs_name) or _term(cs_name, urls.category_url, 0)
+    posts_by_term.setdefault(cs_term.url, ())
+    return Site(
+        config=config,
+        posts=articles,
+        pages=page_docs,
+        categories=tuple(sorted(categories.values(), key=lambda t: t.name.casefold())),
+        tags=tuple(sorted(tags.values(), key=lambda t: t.name.casefold())),
+        authors=tuple(a for a in authors.values() if a.url in posts_by_term),
+        customer_service=cs_term,
+        customer_service_html=markdown_inline(config.customer_service.description),
+        years=_archives(articles),
+        nav=_nav(cs_term, page_docs),
+        posts_by_term=posts_by_term,
+        neighbours=_neighbours(articles),
+        related=_related(articles, posts_by_term),
+        drafts_included=drafts,
+    )
+
+
+def _term(name: str, url_of: Callable[[str], str], count: int) -> Term:
+    slug = urls.slugify(name) or "untitled"
+    url = url_of(slug)
+    rss, atom = urls.feed_urls(url)
+    return Term(name=name, slug=slug, url=url, count=count, feed_url=rss, atom_url=atom)
+
+
+def _authors(
+    config: SiteConfig, posts: Sequence[Post], markdown_inline: Callable[[str], str]
+) -> dict[str, Author]:
+    names = dict.fromkeys([a.name for a in config.authors] + [p.author for p in posts])
+    result = {}
+    for name in names:
+        entry = config.author_named(name)
+        slug = urls.slugify(name) or "author"
+        result[name] = Author(
+            name=name or config.site.title,
+            slug=slug,
+            url=urls.author_url(slug),
+            bio_html=markdown_inline(entry.bio) if entry and entry.bio else "",
+            website=entry.url if entry else "",
+        )
+    return result
+
+
+def _article(
+    post: Post,
+    body: RenderedMarkdown,
+    base: str,
+    permalink: str,
+    categories: tuple[Term, ...],
+    tags: tuple[Term, ...],
+    author: Author,
+    *,
+    is_cs: bool,
+    draft: bool,
+) -> Article:
+    url = urls.post_route(permalink, post.date, post.slug).url
+    return Article(
+        title=post.title,
+        slug=post.slug,
+        url=url,
+        abs_url=urls.absolute(base, url),
+        date=post.date,
+        updated=post.updated,
+        html=body.html,
+        summary_html=body.summary_html,
+        toc_html=body.toc_html,
+        reading_minutes=body.reading_minutes,
+        categories=categories,
+        tags=tags,
+        author=author,
+        is_customer_service=is_cs,
+        canonical_url=post.canonical_url,
+        image=post.image,
+        image_alt=post.image_alt,
+        comments=post.comments,
+        draft=draft,
+        source=post.source,
+    )
+
+
+def _page(page: Page, body: RenderedMarkdown, base: str) -> PageDoc:
+    url = f"/{page.slug}/"
+    return PageDoc(
+        title=page.title,
+        slug=page.slug,
+        url=url,
+        abs_url=urls.absolute(base, url),
+        html=body.html,
+        summary_html=body.summary_html,
+        canonical_url=page.canonical_url,
+        image=page.image,
+        image_alt=page.image_alt,
+        draft=page.draft,
+        source=page.source,
+    )
+
+
+def _archives(articles: Sequence[Article]) -> tuple[YearArchive, ...]:
+    months: dict[tuple[int, int], list[Article]] = defaultdict(list)
+    for article in articles:
+        months[(article.date.year, article.date.month)].append(article)
+    years: dict[int, list[MonthArchive]] = defaultdict(list)
+    for (year, month), items in sorted(months.items(), reverse=True):
+        years[year].append(
+            MonthArchive(
+                year=year,
+                month=month,
+                name=MONTH_NAMES[month - 1],
+                url=urls.month_url(year, month),
+                posts=tuple(items),
+            )
+        )
+    return tuple(
+        YearArchive(year=y, url=urls.year_url(y), months=tuple(m)) for y, m in years.items()
+    )
+
+
+def _nav(cs_term: Term, pages: Sequence[PageDoc]) -> tuple[NavItem, ...]:
+    return (
+        NavItem("Home", "/"),
+        NavItem(cs_term.name, cs_term.url, featured=True),
+        NavItem("Archive", urls.ARCHIVE_URL),
+        *(NavItem(p.title, p.url) for p in pages),
+    )
+
+
+def _neighbours(articles: Sequence[Article]) -> dict[str, tuple[Article | None, Article | None]]:
+    """For each post: (the older post, the newer post)."""
+    result = {}
+    for index, article in enumerate(articles):
+        older = articles[index + 1] if index + 1 < len(articles) else None
+        newer = articles[index - 1] if index > 0 else None
+        result[article.url] = (older, newer)
+    return result
+
+
+def _related(
+    articles: Sequence[Article], by_term: Mapping[str, tuple[Article, ...]]
+) -> dict[str, tuple[Article, ...]]:
+    """Up to three posts sharing the most tags (weight 2) and categories (weight 1).
+
+    Only posts near in time within each shared term are scored, so the cost stays linear in the
+    number of posts however large a category grows.
+    """
+    position = {article.url: index for index, article in enumerate(articles)}
+    index_in: dict[tuple[str, str], int] = {}
+    for url, items in by_term.items():
+        for i, item in enumerate(items):
+            index_in[(url, item.url)] = i
+    result = {}
+    for article in articles:
+        scores: Counter[str] = Counter()
+        for terms, weight in ((article.tags, 2), (article.categories, 1)):
+            for term in terms:
+                items = by_term[term.url]
+                i = index_in[(term.url, article.url)]
+                for other in items[max(0, i - _RELATED_WINDOW) : i + _RELATED_WINDOW + 1]:
+                    if other.url != article.url:
+                        scores[other.url] += weight
+        here = position[article.url]
+        best = sorted(scores, key=lambda u: (-scores[u], abs(position[u] - here), u))
+        result[article.url] = tuple(articles[position[u]] for u in best[:RELATED_COUNT])
+    return result

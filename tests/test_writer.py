@@ -1,0 +1,185 @@
+"""The writer: atomic swaps, untouched unchanged files, refusal of dangerous output folders."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from cssblog.build import build_lock, build_site
+from cssblog.errors import BuildLockedError, ContentErrors, UnsafeOutputError
+from cssblog.render import OutputFile
+from cssblog.writer import MARKER, check_output_dir, write_outputs
+from tests.conftest import NOW, MakeSite, post, tree
+
+
+def files(**named: str) -> list[OutputFile]:
+    return [OutputFile(PurePosixPath(k), v.encode()) for k, v in named.items()]
+
+
+def test_first_write_creates_files_and_marker(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    report = write_outputs(
+        out,
+        [
+            OutputFile(PurePosixPath("index.html"), b"home"),
+            OutputFile(PurePosixPath("a/index.html"), b"a"),
+        ],
+    )
+    assert (out / "index.html").read_text() == "home"
+    assert (out / "a/index.html").read_text() == "a"
+    assert (out / MARKER).exists()
+    assert report.written == (PurePosixPath("index.html"), PurePosixPath("a/index.html"))
+
+
+def test_unchanged_files_keep_inode_and_mtime(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_outputs(out, files(same="same", changes="old", gone="gone"))
+    same_before = (out / "same").stat()
+    time.sleep(0.01)
+    report = write_outputs(out, files(same="same", changes="new"))
+    same_after = (out / "same").stat()
+    assert (same_after.st_ino, same_after.st_mtime_ns) == (
+        same_before.st_ino,
+        same_before.st_mtime_ns,
+    )
+    assert (out / "changes").read_text() == "new"
+    assert not (out / "gone").exists()
+    assert report.written == (PurePosixPath("changes"),)
+    assert report.removed == (PurePosixPath("gone"),)
+    assert report.unchanged == 1
+
+
+def test_nothing_changed_touches_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_outputs(out, files(a="a"))
+    inode = out.stat().st_ino
+    report = write_outputs(out, files(a="a"))
+    assert report.written == () and report.removed == ()
+    assert out.stat().st_ino == inode  # the folder itself was not swapped
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging left behind
+
+
+def test_failed_write_leaves_previous_output_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    write_outputs(out, files(a="old a", b="old b"))
+    before = tree(out)
+    real_write = Path.write_bytes
+
+    def full_disk(self: Path, data: bytes) -> int:
+        if self.name == "b":
+            raise OSError(28, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    with pytest.raises(Exception, match="cannot write b"):
+        write_outputs(out, files(a="new a", b="new b"))
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_two_outputs_for_one_path_are_refused(tmp_path: Path) -> None:
+    clash = [
+        OutputFile(PurePosixPath("x/index.html"), b"1"),
+        OutputFile(PurePosixPath("X/index.html"), b"2"),
+    ]
+    with pytest.raises(ContentErrors, match="two pages would be written"):
+        write_outputs(tmp_path / "out", clash)
+    assert not (tmp_path / "out").exists()
+
+
+def test_stale_staging_of_dead_process_is_reclaimed(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    leftover = tmp_path / f".out.tmp-{dead.pid}-abcd1234"
+    leftover.mkdir()
+    (leftover / "half.html").write_text("half")
+    write_outputs(tmp_path / "out", files(a="a"))
+    assert not leftover.exists()
+
+
+@pytest.mark.parametrize("target", [".", "content", "content/sub", "..", "themes", "HOME", "/"])
+def test_dangerous_output_folders_are_refused(
+    make_site: MakeSite, target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site(
+        {"content/posts/a.md": post("A", "2026-01-01"), "themes/default/templates/keep.txt": "mine"}
+    )
+    home = root.parent / "home"
+    home.mkdir()
+    (home / "precious.txt").write_text("keep me")
+    monkeypatch.setenv("HOME", str(home))
+    output = home if target == "HOME" else Path(target) if target == "/" else root / target
+    before = tree(root.parent)
+    with pytest.raises(UnsafeOutputError):
+        build_site(root, now=NOW, output=output)
+    assert tree(root.parent) == before
+
+
+def test_symlink_to_content_is_refused(make_site: MakeSite) -> None:
+    root = make_site({"content/posts/a.md": post("A", "2026-01-01")})
+    (root / "link").symlink_to(root / "content")
+    with pytest.raises(UnsafeOutputError):
+        check_output_dir(root / "link", root)
+
+
+def test_foreign_non_empty_folder_is_refused(make_site: MakeSite) -> None:
+    root = make_site({"content/posts/a.md": post("A", "2026-01-01")})
+    (root / "output").mkdir()
+    (root / "output/notes.txt").write_text("not ours")
+    with pytest.raises(UnsafeOutputError, match="not made by cssblog"):
+        build_site(root, now=NOW)
+    assert (root / "output/notes.txt").read_text() == "not ours"
+
+
+def test_second_build_while_locked_fails_fast(make_site: MakeSite) -> None:
+    root = make_site({"content/posts/a.md": post("A", "2026-01-01")})
+    with build_lock(root), pytest.raises(BuildLockedError, match=f"pid {os.getpid()}"):
+        build_site(root, now=NOW)
+    build_site(root, now=NOW)  # released afterwards
+
+
+def test_build_killed_mid_write_leaves_output_intact(make_site: MakeSite) -> None:
+    """F-01: SIGKILL while the new site is being staged; the old output survives whole."""
+    root = make_site({f"content/posts/p{i}.md": post(f"Post {i}", "2026-01-01") for i in range(12)})
+    build_site(root, now=NOW)
+    before = tree(root / "output")
+    for i in range(12):
+        (root / f"content/posts/p{i}.md").write_text(post(f"Changed {i}", "2026-01-01"))
+    script = textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from datetime import datetime, timezone
+        real = Path.write_bytes
+        count = 0
+        def slow(self, data):
+            global count
+            count += 1
+            if count == 5:
+                print("writing", flush=True)
+                time.sleep(60)
+            return real(self, data)
+        Path.write_bytes = slow
+        from cssblog.build import build_site
+        build_site(Path({str(root)!r}), now=datetime(2026, 11, 23, tzinfo=timezone.utc))
+    """)
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=Path(__file__).parent.parent
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == b"writing"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=10)
+    assert tree(root / "output") == before
+    assert any(p.name.startswith(".output.tmp-") for p in root.iterdir())  # killed mid-stage
+    build_site(root, now=NOW)
+    assert "Changed 3" in (root / "output/2026/01/p3/index.html").read_text()
+    assert not any(p.name.startswith(".output.") for p in root.iterdir())
