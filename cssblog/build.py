@@ -161,7 +161,7 @@ def _inbox_counts(config: SiteConfig, comments: Sequence[Comment], now: datetime
         comments,
         author_emails(config),
         now=now,
-        reply_within_hours=config.comments.reply_within_hours,
+        settings=config.comments,
     )
     return {
         "pending_comments": sum(1 for i in items if i.kind == "pending"),

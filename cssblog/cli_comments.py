@@ -204,7 +204,7 @@ def inbox(site: Path, as_json: bool) -> None:
             all_comments(config),
             author_emails(config),
             now=now(),
-            reply_within_hours=config.comments.reply_within_hours,
+            settings=config.comments,
         )
     if as_json:
         click.echo(

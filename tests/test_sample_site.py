@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC
 from pathlib import Path
 
 import feedparser
 import pytest
 
 from cssblog.build import build_site, load_sources
+from cssblog.comments.dedupe import find_duplicates
+from cssblog.comments.store import load_comments
 from cssblog.config import load_config
 from tests.conftest import NOW
 
@@ -21,6 +24,16 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "content", site / "content")
     shutil.copy(ROOT / "cssblog.toml", site)
     return site
+
+
+def test_sample_comments_show_every_state(sample: Path) -> None:
+    comments = load_comments(sample, UTC).comments
+    statuses = {c.status for c in comments}
+    assert {"approved", "pending", "spam"} <= statuses
+    authors = {a.email for a in load_config(sample).authors}
+    assert any(c.parent and c.email in authors for c in comments)  # an author reply
+    groups = find_duplicates(comments, 0.9)
+    assert len(groups) == 1
 
 
 def test_sample_content_covers_the_features(sample: Path) -> None:
@@ -41,9 +54,14 @@ def test_sample_content_covers_the_features(sample: Path) -> None:
     )
 
 
-def test_sample_site_builds_without_warnings(sample: Path) -> None:
+def test_sample_site_builds_with_only_the_duplicate_warning(sample: Path) -> None:
     report = build_site(sample, now=NOW)
-    assert report.warnings == ()
+    assert [w.message for w in report.warnings] == [
+        "duplicate of 20251119T103000-5b8e2f917ac3; shown once"
+    ]
+    assert (report.pending_comments, report.unanswered_comments) == (1, 2)
+    ladder = (sample / "output/2025/04/the-apology-ladder/index.html").read_text()
+    assert 'data-count="3"' in ladder and "comment by-author" in ladder
     out = sample / "output"
     code = next(p for p in out.rglob("index.html") if 'class="highlight"' in p.read_text())
     assert '<span class="' in code.read_text()  # Pygments classes, not inline styles

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from cssblog.comments.dedupe import find_duplicates
 from cssblog.comments.model import Comment
+from cssblog.config import CommentsSection
 
 InboxKind = Literal["pending", "unanswered"]
 
@@ -27,10 +29,14 @@ def build_inbox(
     author_emails: frozenset[str],
     *,
     now: datetime,
-    reply_within_hours: int,
+    settings: CommentsSection,
 ) -> tuple[InboxItem, ...]:
     """Pending comments, then approved reader comments no site author has replied to yet;
-    each group oldest first. ``overdue``: older than the reply service level."""
+    each group oldest first; the copies of a duplicate count once. ``overdue``: older than
+    ``reply_within_hours``."""
+    copies = {
+        c.key for g in find_duplicates(comments, settings.duplicate_threshold) for c in g.copies
+    }
     answered = {
         c.parent
         for c in comments
@@ -38,6 +44,8 @@ def build_inbox(
     }
     items = []
     for comment in sorted(comments, key=lambda c: (c.date, c.id)):
+        if comment.key in copies:
+            continue
         if comment.status == "pending":
             kind: InboxKind = "pending"
         elif (
@@ -49,5 +57,5 @@ def build_inbox(
         else:
             continue
         age = (now - comment.date).total_seconds() / 3600
-        items.append(InboxItem(kind, comment, age, age > reply_within_hours))
+        items.append(InboxItem(kind, comment, age, age > settings.reply_within_hours))
     return tuple(sorted(items, key=lambda i: i.kind != "pending"))

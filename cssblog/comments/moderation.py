@@ -91,7 +91,8 @@ def _signals(
         spam.append("a link in the name")
     if links and len(re.sub(r"\W", "", comment.body)) < 40 and comment.url:
         spam.append("a short comment that is mostly a link")
-    letters = re.sub(r"[^A-Za-z]", "", comment.body)
+    visible = re.sub(r"\]\([^)]*\)|<?https?://\S+", "", comment.body)  # link targets out
+    letters = re.sub(r"[^A-Za-z]", "", visible)
     if len(letters) >= 20 and letters.isupper():
         spam.append("written in capitals")
     return held, spam
