@@ -1,11 +1,10 @@
-"""Run the stages in order: config → sources → content → Markdown → model → render → write."""
+"""Run the stages in order: config → sources → Markdown → model → comments → render → write."""
 
 from __future__ import annotations
 
 import fcntl
 import os
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,39 +13,30 @@ from pathlib import Path, PurePosixPath
 
 from cssblog import urls
 from cssblog.assets import collect_static, render_sitemap
+from cssblog.cache import CacheData, cache_file, cache_key, carry_over, load_cache, save_cache
 from cssblog.comments.inbox import build_inbox
 from cssblog.comments.model import Comment
 from cssblog.comments.publish import PublishedComments, author_emails, publish_comments
 from cssblog.comments.sanitize import CommentRenderer
-from cssblog.comments.store import load_comments
 from cssblog.config import SiteConfig, load_config
-from cssblog.content import Page, Post, read_page, read_post
+from cssblog.content import Page, Post
+from cssblog.convert import Body, convert_bodies, worker_count
 from cssblog.errors import BuildLockedError, ContentErrors, CssblogError
 from cssblog.feeds import render_comments_feed, render_feeds
-from cssblog.frontmatter import decode_source, parse_document
+from cssblog.fingerprint import Fingerprints
+from cssblog.gather import Sources, load_sources
+from cssblog.incremental import OutputMemo
 from cssblog.markup import MarkdownRenderer, RenderedMarkdown
 from cssblog.render import OutputFile, render_pages
 from cssblog.site import Site, build_model, is_published
-from cssblog.sources import SourceFile, read_sources
-from cssblog.theme import find_theme, make_environment
+from cssblog.theme import Theme, find_theme, make_environment
 from cssblog.writer import check_output_dir, write_outputs
 
 CACHE_DIR = ".cssblog-cache"
 Progress = Callable[[int, int], None]
-_RESERVED_SLUGS = frozenset(
-    {
-        "category",
-        "tag",
-        "author",
-        "archive",
-        "page",
-        "comments",
-        "comment-policy",
-        "theme",
-        "feed.xml",
-        "atom.xml",
-    }
-)
+
+__all__ = ["BuildReport", "RenderedSite", "Sources", "build_lock", "build_site", "load_sources",
+           "render_site"]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +53,7 @@ class BuildReport:
     seconds: float
     pending_comments: int = 0
     unanswered_comments: int = 0
+    rendered: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +66,6 @@ class RenderedSite:
     comments: tuple[Comment, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Sources:
-    """The site's content, checked and typed."""
-
-    posts: tuple[Post, ...]
-    pages: tuple[Page, ...]
-    files: tuple[SourceFile, ...]
-
-
 def build_site(
     root: Path,
     *,
@@ -91,6 +73,7 @@ def build_site(
     output: Path | None = None,
     drafts: bool = False,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> BuildReport:
     """Build the site at ``root`` into ``output`` (default ``root/output``).
 
@@ -100,8 +83,14 @@ def build_site(
     config = load_config(root)
     target = check_output_dir(output or root / "output", root)
     with build_lock(root):
-        result = render_site(config, now=now, drafts=drafts, progress=progress)
+        store = cache_file(root / CACHE_DIR, target)
+        cache = carry_over(load_cache(store, cache_key(config, drafts)))
+        result = render_site(
+            config, now=now, drafts=drafts, progress=progress, cache=cache, output=target,
+            workers=worker_count() if workers is None else workers,
+        )  # fmt: skip
         report = write_outputs(target, result.files)
+        save_cache(store, cache)
     return BuildReport(
         output=target,
         posts=len(result.site.posts),
@@ -111,186 +100,119 @@ def build_site(
         removed=len(report.removed),
         warnings=result.warnings,
         seconds=time.perf_counter() - started,
+        rendered=sum(1 for f in result.files if f.data is not None),
         **_inbox_counts(config, result.comments, now),
     )
 
 
 def render_site(
-    config: SiteConfig, *, now: datetime, drafts: bool, progress: Progress | None = None
+    config: SiteConfig,
+    *,
+    now: datetime,
+    drafts: bool,
+    progress: Progress | None = None,
+    cache: CacheData | None = None,
+    output: Path | None = None,
+    workers: int = 1,
 ) -> RenderedSite:
-    """Every output file of the site in memory, and the warnings; raise on any error."""
-    sources = load_sources(config)
-    stored = load_comments(config.root, config.tz)
-    if stored.errors:
-        raise ContentErrors(stored.errors)
-    renderer = MarkdownRenderer()
+    """Every output file of the site, and the warnings; raise on any error.
+
+    With a ``cache`` and the ``output`` folder of the last build, only what changed is
+    converted and rendered again; the rest comes back as files to keep.
+    """
+    sources = load_sources(config, cache.sources if cache else None)
     visible = [p for p in sources.posts if drafts or is_published(p, now)]
     pages = [p for p in sources.pages if drafts or not p.draft]
     links = _link_map(config, visible, pages)
-    rendered, warnings = _render_markdown(renderer, visible, pages, links, config.root, progress)
-    site = build_model(
-        config,
-        visible,
-        pages,
-        rendered,
-        now=now,
-        drafts=drafts,
-        markdown_inline=renderer.render_inline,
+    items: list[Post | Page] = [*visible, *pages]
+    bodies = [_body(config.root, item) for item in items]
+    rendered = convert_bodies(
+        bodies, links, cache=cache.markdown if cache else None, workers=workers, progress=progress
     )
+    warnings = [*_link_warnings(items, rendered), *sources.warnings]
+    renderer = MarkdownRenderer()
+    site = build_model(
+        config, visible, pages, rendered, now=now, drafts=drafts,
+        markdown_inline=renderer.render_inline,
+    )  # fmt: skip
     policy_html = renderer.render_inline(config.comments.policy)
     published = publish_comments(
-        stored.comments,
-        site.posts,
-        config,
-        now=now,
-        policy_html=policy_html,
-        renderer=CommentRenderer(),
-    )
-    warnings.extend(stored.warnings)
+        sources.comments, site.posts, config, now=now, policy_html=policy_html,
+        renderer=CommentRenderer(cache.comment_html if cache else None),
+    )  # fmt: skip
     warnings.extend(published.warnings)
-    return RenderedSite(
-        site=site,
-        files=_outputs(config, site, sources, published, policy_html),
-        warnings=tuple(warnings),
-        comments=stored.comments,
-    )
+    theme = find_theme(config.root, config.site.theme)
+    memo = _memo(site, theme, cache, output)
+    files = _outputs(config, site, sources, published, policy_html, theme, memo)
+    if cache is not None and memo is not None:
+        cache.pages = memo.current
+    return RenderedSite(site=site, files=files, warnings=tuple(warnings), comments=sources.comments)
+
+
+def _memo(
+    site: Site, theme: Theme, cache: CacheData | None, output: Path | None
+) -> OutputMemo | None:
+    if cache is None or output is None:
+        return None
+    salt = Fingerprints().of(tuple(
+        (str(p), p.read_bytes()) for d in theme.template_dirs for p in sorted(d.rglob("*"))
+        if p.is_file()
+    ))  # fmt: skip
+    return OutputMemo(site, cache.pages, lambda path: (output / path).is_file(), salt)
 
 
 def _inbox_counts(config: SiteConfig, comments: Sequence[Comment], now: datetime) -> dict[str, int]:
-    items = build_inbox(
-        comments,
-        author_emails(config),
-        now=now,
-        settings=config.comments,
-    )
+    items = build_inbox(comments, author_emails(config), now=now, settings=config.comments)
     return {
         "pending_comments": sum(1 for i in items if i.kind == "pending"),
         "unanswered_comments": sum(1 for i in items if i.kind == "unanswered"),
     }
 
 
-def load_sources(config: SiteConfig) -> Sources:
-    """Read and check every post and page; raise :class:`ContentErrors` with all problems."""
-    files, problems = read_sources(config.root / "content")
-    errors = list(problems)
-    posts: list[Post] = []
-    pages: list[Page] = []
-    for source in files:
-        if source.kind not in ("post", "page"):
-            continue
-        display = _display(source.path, config.root)
-        try:
-            doc = parse_document(decode_source(source.data, display), display)
-        except CssblogError as exc:
-            errors.append(exc)
-            continue
-        if source.kind == "post":
-            post, post_errors = read_post(doc, config.tz, config.site.author)
-            errors.extend(post_errors)
-            posts.extend([post] if post else [])
-        else:
-            page, page_errors = read_page(doc, config.tz)
-            errors.extend(page_errors)
-            pages.extend([page] if page else [])
-    errors.extend(_slug_clashes(posts, pages))
-    if errors:
-        raise ContentErrors(errors)
-    return Sources(posts=tuple(posts), pages=tuple(pages), files=files)
+def _relative(root: Path, item: Post | Page) -> PurePosixPath:
+    return PurePosixPath((root / item.source).relative_to(root / "content").as_posix())
 
 
-def _display(path: Path, root: Path) -> Path:
-    try:
-        return path.relative_to(root)
-    except ValueError:
-        return path
-
-
-def _slug_clashes(posts: Sequence[Post], pages: Sequence[Page]) -> Iterator[CssblogError]:
-    by_slug: dict[str, list[Path]] = defaultdict(list)
-    for post in posts:
-        by_slug[post.slug].append(post.source)
-    for slug, paths in by_slug.items():
-        if len(paths) > 1:
-            yield CssblogError(
-                f"slug {slug!r} is used by {len(paths)} posts: " + ", ".join(map(str, paths)),
-                path=paths[-1],
-                line=1,
-                hint="give each post its own `slug:` in the front matter",
-            )
-    page_slugs: dict[str, Path] = {}
-    for page in pages:
-        if page.slug in _RESERVED_SLUGS or page.slug.isdigit():
-            yield CssblogError(
-                f"page slug {page.slug!r} is reserved for the site's own pages",
-                path=page.source,
-                line=1,
-                hint="set another `slug:`",
-            )
-        elif page.slug in page_slugs:
-            yield CssblogError(
-                f"slug {page.slug!r} is also used by {page_slugs[page.slug]}",
-                path=page.source,
-                line=1,
-                hint="set another `slug:`",
-            )
-        page_slugs[page.slug] = page.source
+def _body(root: Path, item: Post | Page) -> Body:
+    return Body(item.source, _relative(root, item), item.body, item.body_line)
 
 
 def _link_map(config: SiteConfig, posts: Sequence[Post], pages: Sequence[Page]) -> dict[str, str]:
     """Source paths relative to ``content/`` (``posts/x.md``) → the URLs they publish at."""
-    content = config.root / "content"
     links = {}
     for post in posts:
-        key = (config.root / post.source).relative_to(content).as_posix()
-        links[key] = urls.post_route(config.site.permalink, post.date, post.slug).url
+        url = urls.post_route(config.site.permalink, post.date, post.slug).url
+        links[str(_relative(config.root, post))] = url
     for page in pages:
-        links[(config.root / page.source).relative_to(content).as_posix()] = f"/{page.slug}/"
+        links[str(_relative(config.root, page))] = f"/{page.slug}/"
     return links
 
 
-def _render_markdown(
-    renderer: MarkdownRenderer,
-    posts: Sequence[Post],
-    pages: Sequence[Page],
-    links: dict[str, str],
-    root: Path,
-    progress: Progress | None,
-) -> tuple[dict[Path, RenderedMarkdown], list[CssblogError]]:
-    rendered: dict[Path, RenderedMarkdown] = {}
-    warnings: list[CssblogError] = []
-    items: list[Post | Page] = [*posts, *pages]
-    content = root / "content"
-    for done, item in enumerate(items, start=1):
-        relative = (root / item.source).relative_to(content)
-        body = renderer.render(
-            item.body, source=_posix(relative), body_line=item.body_line, links=links
-        )
-        rendered[item.source] = body
-        warnings.extend(
-            CssblogError(
-                f"link to {p.target} does not match any published post or page",
+def _link_warnings(
+    items: Sequence[Post | Page], rendered: dict[Path, RenderedMarkdown]
+) -> Iterator[CssblogError]:
+    for item in items:
+        for problem in rendered[item.source].broken_links:
+            yield CssblogError(
+                f"link to {problem.target} does not match any published post or page",
                 path=item.source,
-                line=p.line,
+                line=problem.line,
                 hint="check the file name, relative to this file",
             )
-            for p in body.broken_links
-        )
-        if progress is not None:
-            progress(done, len(items))
-    return rendered, warnings
-
-
-def _posix(path: Path) -> PurePosixPath:
-    return PurePosixPath(path.as_posix())
 
 
 def _outputs(
-    config: SiteConfig, site: Site, sources: Sources, comments: PublishedComments, policy_html: str
+    config: SiteConfig,
+    site: Site,
+    sources: Sources,
+    comments: PublishedComments,
+    policy_html: str,
+    theme: Theme,
+    memo: OutputMemo | None,
 ) -> tuple[OutputFile, ...]:
-    theme = find_theme(config.root, config.site.theme)
     env = make_environment(theme)
     pages, template_errors = render_pages(
-        site, env, comments.sections, policy_html if config.comments.policy else ""
+        site, env, comments.sections, policy_html if config.comments.policy else "", memo
     )
     if template_errors:
         raise ContentErrors(template_errors)
@@ -301,8 +223,8 @@ def _outputs(
     page_urls = [u.replace("/./", "/") for u in page_urls]
     return (
         *pages,
-        *render_feeds(site),
-        render_comments_feed(site, comments.recent),
+        *render_feeds(site, memo),
+        render_comments_feed(site, comments.recent, memo),
         *render_sitemap(site, page_urls),
         *collect_static(theme, sources.files),
     )

@@ -12,6 +12,7 @@ from feedgen.feed import FeedGenerator
 
 from cssblog import __version__, urls
 from cssblog.comments.publish import RecentComment
+from cssblog.incremental import OutputMemo
 from cssblog.render import OutputFile
 from cssblog.site import Article, Site
 
@@ -46,14 +47,22 @@ def absolutize(html: str, site_url: str, page_url: str) -> str:
     return _RELATIVE_REF.sub(fix, html)
 
 
-def render_feeds(site: Site) -> tuple[OutputFile, ...]:
-    """RSS and Atom files for the site, every category and every tag."""
+def render_feeds(site: Site, memo: OutputMemo | None = None) -> tuple[OutputFile, ...]:
+    """RSS and Atom files for the site, every category and every tag.
+
+    With a ``memo``, feeds whose posts and settings did not change are kept, not regenerated.
+    """
     files: list[OutputFile] = []
     for spec in _specs(site):
+        rss_path, atom_path = (PurePosixPath(u.lstrip("/")) for u in urls.feed_urls(spec.base_url))
+        key, context = f"feed:{spec.base_url}", (spec, site.config.site)
+        if memo is not None and memo.exists(atom_path) and memo.unchanged(key, rss_path, context):
+            files += [OutputFile(rss_path, None), OutputFile(atom_path, None)]
+            continue
         rss, atom = _generate(site, spec)
-        rss_url, atom_url = urls.feed_urls(spec.base_url)
-        files.append(OutputFile(PurePosixPath(rss_url.lstrip("/")), rss))
-        files.append(OutputFile(PurePosixPath(atom_url.lstrip("/")), atom))
+        if memo is not None:
+            memo.record(key, context, set())
+        files += [OutputFile(rss_path, rss), OutputFile(atom_path, atom)]
     return tuple(files)
 
 
@@ -126,9 +135,15 @@ def _updated(post: Article) -> datetime:
 
 
 def render_comments_feed(
-    site: Site, recent: Sequence[RecentComment], limit: int = 30
+    site: Site, recent: Sequence[RecentComment], memo: OutputMemo | None = None, limit: int = 30
 ) -> OutputFile:
     """``/comments/feed.xml``: the newest approved comments (RSS 2.0). Never an email."""
+    path = PurePosixPath(urls.COMMENTS_FEED_URL.lstrip("/"))
+    context = (tuple(recent[:limit]), site.config.site)
+    if memo is not None:
+        if memo.unchanged("feed:comments", path, context):
+            return OutputFile(path, None)
+        memo.record("feed:comments", context, set())
     config = site.config.site
     fg = FeedGenerator()
     home = urls.absolute(config.url, "/")
@@ -148,5 +163,4 @@ def render_comments_feed(
         entry.link(href=link)
         entry.published(item.comment.date)
         entry.description(xml_safe(item.comment.body_html))
-    path = PurePosixPath(urls.COMMENTS_FEED_URL.lstrip("/"))
     return OutputFile(path, fg.rss_str(pretty=True))

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import markdown
 from markdown.treeprocessors import Treeprocessor
 
+from cssblog.finish import Finisher, smarten
+
 MORE_MARKER = "<!-- more -->"
 WORDS_PER_MINUTE = 220
 _FIRST_PARAGRAPH = re.compile(r"<p>.*?</p>", re.DOTALL)
@@ -37,6 +39,8 @@ class RenderedMarkdown:
     toc_html: str
     word_count: int
     broken_links: tuple[LinkProblem, ...]
+    link_lookups: tuple[tuple[str, str | None], ...] = ()
+    """Each link to a source file and what it resolved to (to re-check a cached body)."""
 
     @property
     def reading_minutes(self) -> int:
@@ -51,7 +55,7 @@ class _SourceLinks(Treeprocessor):
         super().__init__(md)
         self.links: Mapping[str, str] = {}
         self.source_dir = ""
-        self.missing: list[str] = []
+        self.lookups: list[tuple[str, str | None]] = []
 
     def run(self, root: ET.Element) -> None:
         for element in root.iter():
@@ -59,25 +63,33 @@ class _SourceLinks(Treeprocessor):
             value = element.get(attr) if attr else None
             if attr is None or value is None:
                 continue
-            resolved = self._resolve(value)
+            if not is_source_link(value):
+                continue
+            resolved = resolve_source_link(value, self.source_dir, self.links)
+            self.lookups.append((value, resolved))
             if resolved is not None:
                 element.set(attr, resolved)
 
-    def _resolve(self, value: str) -> str | None:
-        parts = urlsplit(value)
-        if parts.scheme or parts.netloc or not parts.path.endswith(".md"):
-            return None
-        path = parts.path
-        candidates = (
-            [path.lstrip("/")]
-            if path.startswith("/")
-            else [posixpath.normpath(posixpath.join(self.source_dir, path)), path]
-        )
-        for candidate in candidates:
-            if candidate in self.links:
-                return self.links[candidate] + (f"#{parts.fragment}" if parts.fragment else "")
-        self.missing.append(value)
-        return None
+
+def is_source_link(value: str) -> bool:
+    """A relative link to a ``.md`` file."""
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc and parts.path.endswith(".md")
+
+
+def resolve_source_link(value: str, source_dir: str, links: Mapping[str, str]) -> str | None:
+    """The URL a link to a source file points at, or ``None`` when no such file is published."""
+    parts = urlsplit(value)
+    path = parts.path
+    candidates = (
+        [path.lstrip("/")]
+        if path.startswith("/")
+        else [posixpath.normpath(posixpath.join(source_dir, path)), path]
+    )
+    for candidate in candidates:
+        if candidate in links:
+            return links[candidate] + (f"#{parts.fragment}" if parts.fragment else "")
+    return None
 
 
 class MarkdownRenderer:
@@ -85,9 +97,8 @@ class MarkdownRenderer:
 
     def __init__(self) -> None:
         self._md = markdown.Markdown(
-            extensions=["extra", "codehilite", "toc", "smarty", "sane_lists"],
+            extensions=["extra", "toc", "sane_lists"],
             extension_configs={
-                "codehilite": {"css_class": "highlight", "guess_lang": False},
                 "toc": {
                     "permalink": "#",
                     "permalink_class": "heading-anchor",
@@ -103,6 +114,7 @@ class MarkdownRenderer:
             },
             output_format="html",
         )
+        self._finisher = Finisher()
         self._links = _SourceLinks(self._md)
         self._md.treeprocessors.register(self._links, "source_links", 1)
 
@@ -113,13 +125,14 @@ class MarkdownRenderer:
         self._md.reset()
         self._links.links = links
         self._links.source_dir = str(source.parent) if str(source.parent) != "." else ""
-        self._links.missing = []
-        html = self._md.convert(text)
+        self._links.lookups = []
+        html = self._finisher.finish(self._md.convert(text))
         toc = getattr(self._md, "toc", "")
-        toc = toc if "<li" in toc else ""
+        toc = smarten(toc) if "<li" in toc else ""
         problems = tuple(
             LinkProblem(target, body_line + _line_in(text, target))
-            for target in self._links.missing
+            for target, resolved in self._links.lookups
+            if resolved is None
         )
         return RenderedMarkdown(
             html=html,
@@ -127,14 +140,15 @@ class MarkdownRenderer:
             toc_html=toc,
             word_count=len(_WORD.findall(_TAG.sub(" ", html))),
             broken_links=problems,
+            link_lookups=tuple(self._links.lookups),
         )
 
     def render_inline(self, text: str) -> str:
         """Markdown for a short text (front-matter summaries, bios, descriptions)."""
         self._md.reset()
         self._links.links = {}
-        self._links.missing = []
-        return self._md.convert(text)
+        self._links.lookups = []
+        return self._finisher.finish(self._md.convert(text))
 
 
 def _summary(html: str) -> str:

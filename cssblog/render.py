@@ -15,6 +15,7 @@ import jinja2
 from cssblog import urls
 from cssblog.comments.publish import CommentsView
 from cssblog.errors import CssblogError
+from cssblog.incremental import OutputMemo, SiteRecorder
 from cssblog.site import Article, PageDoc, Site, Term, YearArchive
 from cssblog.theme import template_error
 
@@ -24,7 +25,8 @@ class OutputFile:
     """One file of the built site."""
 
     path: PurePosixPath
-    data: bytes
+    data: bytes | None
+    """The bytes, or ``None``: unchanged since the last build, keep the existing file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +70,15 @@ class Pagination:
     count: int
     prev_url: str | None
     next_url: str | None
-    pages: tuple[PageLink, ...]
+    base_url: str
+
+    @property
+    def pages(self) -> tuple[PageLink, ...]:
+        """Every page of the listing (made on demand: a long listing has hundreds)."""
+        return tuple(
+            PageLink(n, urls.listing_url(self.base_url, n), n == self.number)
+            for n in range(1, self.count + 1)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +113,13 @@ def render_pages(
     env: jinja2.Environment,
     comments: dict[str, CommentsView] | None = None,
     policy_html: str = "",
+    memo: OutputMemo | None = None,
 ) -> tuple[tuple[OutputFile, ...], tuple[CssblogError, ...]]:
-    """Every HTML page of the site, and every template error (with file and line)."""
+    """Every HTML page of the site, and every template error (with file and line).
+
+    With a ``memo``, pages whose inputs did not change since the last build are not rendered:
+    they come back as :class:`OutputFile` without data, meaning "keep the file you have".
+    """
     files: list[OutputFile] = []
     errors: list[CssblogError] = []
     jobs = list(_jobs(site, comments or {}))
@@ -120,12 +135,22 @@ def render_pages(
             )
         )
     for job in jobs:
+        path = urls.page_route(job.url).path
+        key = f"{job.template}:{job.url}"
+        if memo is not None and memo.unchanged(key, path, job.context):
+            files.append(OutputFile(path, None))
+            continue
+        used: set[str] = set()
         try:
-            html = env.get_template(job.template).render(site=site, **job.context)
+            html = env.get_template(job.template).render(
+                site=SiteRecorder(site, used), **job.context
+            )
         except jinja2.TemplateError as exc:
             errors.append(_located(exc, job))
             continue
-        files.append(OutputFile(urls.page_route(job.url).path, html.encode("utf-8")))
+        if memo is not None:
+            memo.record(key, job.context, used)
+        files.append(OutputFile(path, html.encode("utf-8")))
     return tuple(files), tuple(errors)
 
 
@@ -252,7 +277,6 @@ def _listing_jobs(
 ) -> Iterator[_Job]:
     size = site.config.site.posts_per_page
     count = max(1, -(-len(posts) // size))
-    links = tuple(PageLink(n, urls.listing_url(base_url, n), False) for n in range(1, count + 1))
     feeds = (
         (
             FeedLink(f"{term.name} (RSS)", term.feed_url, "application/rss+xml"),
@@ -268,7 +292,7 @@ def _listing_jobs(
             count=count,
             prev_url=urls.listing_url(base_url, number - 1) if number > 1 else None,
             next_url=urls.listing_url(base_url, number + 1) if number < count else None,
-            pages=tuple(PageLink(p.number, p.url, p.number == number) for p in links),
+            base_url=base_url,
         )
         listing = Listing(
             kind=kind,

@@ -149,6 +149,10 @@ class Site:
     neighbours: Mapping[str, tuple[Article | None, Article | None]]
     related: Mapping[str, tuple[Article, ...]]
     drafts_included: bool
+    first_year: int | None
+    """Year of the oldest post (for a copyright line without depending on every post)."""
+    last_year: int | None
+    """Year of the newest post."""
 
     def posts_of(self, term: Term) -> tuple[Article, ...]:
         """Posts of a category, tag or author, newest first."""
@@ -226,6 +230,8 @@ def build_model(
         neighbours=_neighbours(articles),
         related=_related(articles, posts_by_term),
         drafts_included=drafts,
+        first_year=articles[-1].date.year if articles else None,
+        last_year=articles[0].date.year if articles else None,
     )
 
 

@@ -49,13 +49,11 @@ def read_sources(content_dir: Path) -> tuple[tuple[SourceFile, ...], tuple[Cssbl
     root = content_dir.resolve()
     for sub, kind in _KIND_DIRS.items():
         base = content_dir / sub
-        if not base.is_dir():
-            continue
-        for path in _walk(base):
-            relative = PurePosixPath(path.relative_to(base).as_posix())
-            if kind != "static" and path.suffix != ".md":
+        for relative, entry in _walk(str(base), ""):
+            if kind != "static" and not relative.endswith(".md"):
                 continue
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
+            path = Path(entry.path)
+            if entry.is_symlink() and not path.resolve().is_relative_to(root):
                 problems.append(
                     CssblogError(
                         "symbolic link points outside content/",
@@ -65,7 +63,8 @@ def read_sources(content_dir: Path) -> tuple[tuple[SourceFile, ...], tuple[Cssbl
                 )
                 continue
             try:
-                data = path.read_bytes()
+                with open(entry.path, "rb") as handle:  # noqa: PTH123 (hot path: no Path)
+                    data = handle.read()
             except OSError as exc:
                 problems.append(CssblogError(f"cannot read file: {exc.strerror}", path=path))
                 continue
@@ -73,7 +72,7 @@ def read_sources(content_dir: Path) -> tuple[tuple[SourceFile, ...], tuple[Cssbl
                 SourceFile(
                     kind=kind,
                     path=path,
-                    relative=relative,
+                    relative=PurePosixPath(relative),
                     data=data,
                     digest=hashlib.blake2b(data, digest_size=16).hexdigest(),
                 )
@@ -81,11 +80,17 @@ def read_sources(content_dir: Path) -> tuple[tuple[SourceFile, ...], tuple[Cssbl
     return tuple(found), tuple(problems)
 
 
-def _walk(base: Path) -> Iterator[Path]:
-    """Files below ``base`` in sorted order, skipping ignored names and dangling links."""
-    for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if not is_ignored_name(d))
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            if not is_ignored_name(name) and path.is_file():
-                yield path
+def _walk(folder: str, prefix: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """``(relative path, entry)`` of files below ``folder`` in sorted order, skipping ignored
+    names, dangling links and linked folders."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if is_ignored_name(entry.name):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(entry.path, f"{prefix}{entry.name}/")
+        elif entry.is_file():
+            yield f"{prefix}{entry.name}", entry

@@ -1,16 +1,18 @@
-"""Put the built files in ``output/`` atomically: all of the new site, or none of it.
+"""Put the built files in ``output/`` so that a failed or killed build leaves a whole site.
 
-The new site is assembled in a sibling staging folder — unchanged files are hard links to the
-old ones, so their inode and mtime survive — then swapped in with one ``renameat2`` exchange
-(two renames where the system has no exchange). A failed or killed build leaves the previous
-``output/`` as it was; a build that changes nothing does not touch it at all.
+A first build is written to a sibling staging folder and renamed into place. Later builds touch
+only what changed: the changed files are written to a staging folder, then a journal naming the
+renames and deletions is committed into ``output/`` with one atomic rename, then applied. A
+build that fails or is killed before the commit leaves ``output/`` exactly as it was (its
+staging folder is removed by the next build); one killed after it is completed by the next
+build. Unchanged files are never rewritten, so their inode and mtime survive, and a build that
+changes nothing does not touch ``output/`` at all.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
+import json
 import os
 import secrets
 import shutil
@@ -22,8 +24,8 @@ from cssblog.errors import ContentErrors, CssblogError, UnsafeOutputError
 from cssblog.render import OutputFile
 
 MARKER = ".cssblog-output"
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
+JOURNAL = ".cssblog-journal"
+_MARKER_TEXT = b"This folder is made by `cssblog build`; edits are lost.\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,25 +69,42 @@ def check_output_dir(output: Path, site_root: Path) -> Path:
 
 
 def write_outputs(output: Path, files: Sequence[OutputFile]) -> WriteReport:
-    """Make ``output`` hold exactly ``files`` (plus the marker), atomically."""
+    """Make ``output`` hold exactly ``files`` (plus the marker), all or nothing."""
     _refuse_collisions(files)
+    if output.is_dir():
+        _finish_journal(output)  # before reclaiming: it may need a dead build's staging folder
     _reclaim_leftovers(output)
     old = _existing(output)
-    changed = [f for f in files if not _same(output / f.path, f.data, old.get(f.path))]
+    kept = [f.path for f in files if f.data is None and f.path not in old]
+    if kept:
+        raise CssblogError(
+            f"{kept[0]} was to be kept from the last build but is gone",
+            path=output,
+            hint="delete .cssblog-cache/ and build again",
+        )
+    changed = [
+        f
+        for f in files
+        if f.data is not None and not _same(output / f.path, f.data, old.get(f.path))
+    ]
     removed = sorted(set(old) - {f.path for f in files})
-    if not changed and not removed and (output / MARKER).exists():
+    marker = OutputFile(PurePosixPath(MARKER), _MARKER_TEXT)
+    if not (output / MARKER).exists():
+        changed.append(marker)
+    elif not changed and not removed:
         return WriteReport(written=(), unchanged=len(files), removed=())
     staging = output.parent / f".{output.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
     try:
-        _stage(staging, output, files, {f.path for f in changed})
-        _swap(staging, output)
-    finally:
+        _stage(staging, changed)
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-    return WriteReport(
-        written=tuple(f.path for f in changed),
-        unchanged=len(files) - len(changed),
-        removed=tuple(removed),
-    )
+        raise
+    if output.exists():
+        _commit(output, staging, changed, removed)  # once committed, a failure is finished later
+    else:
+        staging.rename(output)
+    written = tuple(f.path for f in changed if f is not marker)
+    return WriteReport(written=written, unchanged=len(files) - len(written), removed=tuple(removed))
 
 
 def _refuse_collisions(files: Sequence[OutputFile]) -> None:
@@ -108,14 +127,20 @@ def _refuse_collisions(files: Sequence[OutputFile]) -> None:
 def _existing(output: Path) -> dict[PurePosixPath, int]:
     """Files now in ``output`` with their sizes (the marker excluded)."""
     found: dict[PurePosixPath, int] = {}
-    if not output.is_dir():
-        return found
-    for dirpath, _, filenames in os.walk(output):
-        for name in filenames:
-            path = Path(dirpath) / name
-            relative = PurePosixPath(path.relative_to(output).as_posix())
-            if str(relative) != MARKER:
-                found[relative] = path.lstat().st_size
+    folders = [(str(output), "")]
+    while folders:
+        folder, prefix = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                folders.append((entry.path, f"{prefix}{entry.name}/"))
+            elif prefix or entry.name not in (MARKER, JOURNAL, f"{JOURNAL}.tmp"):
+                found[PurePosixPath(prefix + entry.name)] = entry.stat(
+                    follow_symlinks=False
+                ).st_size
     return found
 
 
@@ -128,56 +153,71 @@ def _same(path: Path, data: bytes, size: int | None) -> bool:
         return False
 
 
-def _stage(
-    staging: Path, output: Path, files: Sequence[OutputFile], changed: set[PurePosixPath]
-) -> None:
+def _stage(staging: Path, files: Sequence[OutputFile]) -> None:
     staging.mkdir()
-    (staging / MARKER).write_text("This folder is made by `cssblog build`; edits are lost.\n")
     made: set[Path] = {staging}
     for f in files:
         target = staging / f.path
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
-        if f.path not in changed:
-            try:
-                os.link(output / f.path, target)
-                continue
-            except OSError:
-                pass
+        assert f.data is not None
         try:
             target.write_bytes(f.data)
         except OSError as exc:
             raise CssblogError(
                 f"cannot write {f.path}: {exc.strerror}",
-                path=output,
+                path=target,
                 hint="free some disk space" if exc.errno == errno.ENOSPC else None,
             ) from exc
 
 
-def _swap(staging: Path, output: Path) -> None:
-    """Exchange ``staging`` and ``output`` in one step where the system allows it."""
-    if not output.exists():
-        staging.rename(output)
-        return
-    if _exchange(staging, output):
-        return
-    aside = output.parent / f".{output.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
-    output.rename(aside)
-    staging.rename(output)
-    shutil.rmtree(aside, ignore_errors=True)
+def _commit(
+    output: Path,
+    staging: Path,
+    changed: Sequence[OutputFile],
+    removed: Sequence[PurePosixPath],
+) -> None:
+    """Commit the journal (one atomic rename), then apply it."""
+    journal = {
+        "staging": staging.name,
+        "put": [str(f.path) for f in changed],
+        "remove": [str(p) for p in removed],
+    }
+    pending = output / f"{JOURNAL}.tmp"
+    pending.write_text(json.dumps(journal))
+    pending.replace(output / JOURNAL)
+    _finish_journal(output)
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    return bool(result == 0)
+def _finish_journal(output: Path) -> None:
+    """Apply a committed journal (also one left by a killed build), then drop it."""
+    (output / f"{JOURNAL}.tmp").unlink(missing_ok=True)
+    path = output / JOURNAL
+    if not path.exists():
+        return
+    journal = json.loads(path.read_text())
+    staging = output.parent / journal["staging"]
+    for relative in journal["put"]:
+        source = staging / relative
+        if source.exists():
+            target = output / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.replace(target)
+    for relative in journal["remove"]:
+        (output / relative).unlink(missing_ok=True)
+        _prune_empty(output, (output / relative).parent)
+    path.unlink()
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _prune_empty(output: Path, folder: Path) -> None:
+    while folder != output and folder.is_relative_to(output):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def _reclaim_leftovers(output: Path) -> None:

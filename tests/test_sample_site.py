@@ -9,10 +9,11 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from cssblog.build import build_site, load_sources
+from cssblog.build import build_site
 from cssblog.comments.dedupe import find_duplicates
 from cssblog.comments.store import load_comments
 from cssblog.config import load_config
+from cssblog.gather import load_sources
 from tests.conftest import NOW
 
 ROOT = Path(__file__).parent.parent

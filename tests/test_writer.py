@@ -15,7 +15,7 @@ import pytest
 from cssblog.build import build_lock, build_site
 from cssblog.errors import BuildLockedError, ContentErrors, UnsafeOutputError
 from cssblog.render import OutputFile
-from cssblog.writer import MARKER, check_output_dir, write_outputs
+from cssblog.writer import JOURNAL, MARKER, check_output_dir, write_outputs
 from tests.conftest import NOW, MakeSite, post, tree
 
 
@@ -183,3 +183,45 @@ def test_build_killed_mid_write_leaves_output_intact(make_site: MakeSite) -> Non
     build_site(root, now=NOW)
     assert "Changed 3" in (root / "output/2026/01/p3/index.html").read_text()
     assert not any(p.name.startswith(".output.") for p in root.iterdir())
+
+
+def test_killed_after_commit_is_completed_by_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    write_outputs(out, files(a="old a", b="old b", gone="gone"))
+    real_replace = Path.replace
+    calls = 0
+
+    def dies_midway(self: Path, target: Path) -> Path:
+        nonlocal calls
+        if self.parent.name.startswith(".out.tmp-"):  # applying the journal
+            calls += 1
+            if calls == 2:
+                raise KeyboardInterrupt  # the process dies after moving one file in
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        write_outputs(out, files(a="new a", b="new b"))
+    monkeypatch.setattr(Path, "replace", real_replace)
+    assert (out / JOURNAL).exists()  # committed but not finished
+    report = write_outputs(out, files(a="new a", b="new b"))
+    assert report.written == () and report.removed == ()
+    assert tree(out) == {"a": b"new a", "b": b"new b", MARKER: (out / MARKER).read_bytes()}
+    assert not list(tmp_path.glob(".out.tmp-*"))
+
+
+def test_uncommitted_journal_is_ignored(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_outputs(out, files(a="a"))
+    (out / f"{JOURNAL}.tmp").write_text('{"staging": "x", "put": ["a"], "remove": []}')
+    write_outputs(out, files(a="a"))
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "a"]
+
+
+def test_removed_pages_leave_no_empty_folders(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_outputs(out, [*files(a="a"), OutputFile(PurePosixPath("2026/01/post/index.html"), b"p")])
+    write_outputs(out, files(a="a"))
+    assert not (out / "2026").exists()

@@ -7,7 +7,9 @@ takes 0.1 s, not 11 s) — and the result is cleaned by nh3 under a strict allow
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import MutableMapping
 from urllib.parse import urlsplit
 
 import nh3
@@ -19,19 +21,29 @@ ALLOWED_TAGS = frozenset(
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener noreferrer"
 MAX_URL = 200
+# Characters HTML forbids in text: C0 controls but tab, LF, FF and CR; C1 controls; U+FFFE/FFFF.
+_HTML_INVALID = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _STRIP_FOR_SCHEME = re.compile(r"[\x00-\x20]")
 
 
 class CommentRenderer:
     """A reusable Markdown → sanitised HTML converter for comments."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: MutableMapping[str, str] | None = None) -> None:
         self._md = MarkdownIt("commonmark", {"html": False, "linkify": False})
         self._md.disable("image")
+        self._cache = cache if cache is not None else {}
 
     def render(self, body: str) -> str:
-        """Safe HTML for a comment body."""
-        html = self._md.render(body)
+        """Safe HTML for a comment body (each distinct body rendered once)."""
+        key = hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        cached = self._cache.get(key)
+        if cached is None:
+            text = _HTML_INVALID.sub("", body)
+            cached = self._cache[key] = self._clean(self._md.render(text))
+        return cached
+
+    def _clean(self, html: str) -> str:
         return str(
             nh3.clean(
                 html,
@@ -59,8 +71,11 @@ def safe_url(url: str) -> str | None:
         return None
     if "://" not in text and re.match(r"^[\w.-]+\.[a-z]{2,}(/|$)", text, re.IGNORECASE):
         text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(text)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return None
+    except ValueError:  # e.g. an unbalanced [ in the host
         return None
     if parts.username or parts.password:
         return None

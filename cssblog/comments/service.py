@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from cssblog.build import load_sources
 from cssblog.comments.dedupe import DuplicateGroup, find_duplicates, is_duplicate
 from cssblog.comments.model import Comment, Status, clean_name, new_comment_id
 from cssblog.comments.moderation import Decision, moderate
@@ -16,6 +15,7 @@ from cssblog.comments.sanitize import CommentRenderer, safe_url
 from cssblog.comments.store import MAX_COMMENT_BYTES, create_comment, load_comments, set_status
 from cssblog.config import SiteConfig
 from cssblog.errors import ContentErrors, CssblogError
+from cssblog.gather import load_sources
 
 MAX_NAME = 245
 MAX_EMAIL = 100

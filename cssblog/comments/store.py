@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -21,6 +21,7 @@ from cssblog.comments.model import ID_PATTERN, STATUSES, Comment, Status
 from cssblog.content import parse_date
 from cssblog.errors import CssblogError
 from cssblog.frontmatter import Document, decode_source, parse_document
+from cssblog.sources import SourceFile
 
 MAX_COMMENT_BYTES = 64 * 1024
 COMMENT_KEYS = frozenset(
@@ -75,11 +76,46 @@ def load_comments(site_root: Path, tz: tzinfo) -> LoadedComments:
     return LoadedComments(tuple(found), tuple(errors), tuple(warnings))
 
 
+def comments_from_sources(
+    files: Sequence[SourceFile],
+    site_root: Path,
+    tz: tzinfo,
+    cache: MutableMapping[tuple[Any, ...], Any] | None = None,
+) -> LoadedComments:
+    """Parse the comment files among ``files`` (already read), reusing cached parses."""
+    found: list[Comment] = []
+    errors: list[CssblogError] = []
+    warnings: list[CssblogError] = []
+    for source in files:
+        if source.kind != "comment" or len(source.relative.parts) != 2:
+            continue
+        key = (str(source.path), source.digest, str(tz))
+        hit = cache.get(key) if cache is not None else None
+        if hit is None:
+            display = source.path.relative_to(site_root)
+            try:
+                hit = parse_comment(source.data, source.path, display, source.relative.parts[0], tz)
+            except CssblogError as exc:
+                errors.append(exc)
+                continue
+            if cache is not None:
+                cache[key] = hit
+        found.append(hit[0])
+        warnings.extend(hit[1])
+    return LoadedComments(tuple(found), tuple(errors), tuple(warnings))
+
+
 def read_comment(
     path: Path, display: Path, post_slug: str, tz: tzinfo
 ) -> tuple[Comment, list[CssblogError]]:
     """One comment file, or a :class:`CssblogError` naming the file and line."""
-    data = path.read_bytes()
+    return parse_comment(path.read_bytes(), path, display, post_slug, tz)
+
+
+def parse_comment(
+    data: bytes, path: Path, display: Path, post_slug: str, tz: tzinfo
+) -> tuple[Comment, list[CssblogError]]:
+    """A comment from its file's bytes, or a :class:`CssblogError` naming the file and line."""
     if len(data) > MAX_COMMENT_BYTES:
         raise CssblogError(
             f"comment is larger than {MAX_COMMENT_BYTES // 1024} KiB",

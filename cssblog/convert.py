@@ -1,0 +1,121 @@
+"""Convert every post and page body: from the cache when still valid, else across all cores.
+
+A cached body is reused when its text, its place in the file and its source path are the same,
+and every link it has to another source file still resolves to the same URL. Bodies that must be
+converted are split into chunks for worker processes when there are enough of them to pay for
+the processes; each worker makes its own converter, so the output is byte-for-byte the same as a
+serial conversion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cssblog.markup import MarkdownRenderer, RenderedMarkdown, resolve_source_link
+
+PARALLEL_MIN = 48
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """One body to convert, named by its source file."""
+
+    source: Path
+    relative: PurePosixPath
+    text: str
+    line: int
+
+    @property
+    def key(self) -> tuple[str, int, str]:
+        """What the conversion depends on, besides links."""
+        digest = hashlib.blake2b(self.text.encode("utf-8", "surrogatepass"), digest_size=16)
+        return (str(self.relative), self.line, digest.hexdigest())
+
+
+def worker_count() -> int:
+    """How many processes may convert at once."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def convert_bodies(
+    bodies: Sequence[Body],
+    links: Mapping[str, str],
+    *,
+    cache: MutableMapping[tuple[Any, ...], Any] | None = None,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> dict[Path, RenderedMarkdown]:
+    """Every body converted to HTML, keyed by its source."""
+    done: dict[Path, RenderedMarkdown] = {}
+    todo: list[Body] = []
+    for body in bodies:
+        cached = cache.get(body.key) if cache is not None else None
+        if cached is not None and _links_hold(cached, body, links):
+            done[body.source] = cached
+        else:
+            todo.append(body)
+    if progress is not None and done:
+        progress(len(done), len(bodies))
+    for body, rendered in zip(
+        todo, _convert(todo, links, workers, len(done), len(bodies), progress), strict=True
+    ):
+        done[body.source] = rendered
+        if cache is not None:
+            cache[body.key] = rendered
+    return done
+
+
+def _links_hold(cached: RenderedMarkdown, body: Body, links: Mapping[str, str]) -> bool:
+    folder = str(body.relative.parent) if str(body.relative.parent) != "." else ""
+    return all(
+        resolve_source_link(value, folder, links) == url for value, url in cached.link_lookups
+    )
+
+
+def _convert(
+    todo: Sequence[Body],
+    links: Mapping[str, str],
+    workers: int,
+    offset: int,
+    total: int,
+    progress: Progress | None,
+) -> list[RenderedMarkdown]:
+    if workers <= 1 or len(todo) < PARALLEL_MIN:
+        renderer = MarkdownRenderer()
+        results = []
+        for index, body in enumerate(todo, start=1):
+            results.append(_one(renderer, body, links))
+            if progress is not None:
+                progress(offset + index, total)
+        return results
+    size = max(1, -(-len(todo) // (workers * 4)))
+    chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    results = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for chunk in pool.map(_convert_chunk, chunks, [dict(links)] * len(chunks)):
+            results.extend(chunk)
+            if progress is not None:
+                progress(offset + len(results), total)
+    return results
+
+
+def _convert_chunk(chunk: Sequence[Body], links: Mapping[str, str]) -> list[RenderedMarkdown]:
+    renderer = MarkdownRenderer()
+    return [_one(renderer, body, links) for body in chunk]
+
+
+def _one(renderer: MarkdownRenderer, body: Body, links: Mapping[str, str]) -> RenderedMarkdown:
+    return renderer.render(body.text, source=body.relative, body_line=body.line, links=links)

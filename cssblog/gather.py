@@ -1,0 +1,117 @@
+"""Read and check every source of a site: posts, pages and comments, reusing cached parses."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cssblog.comments.model import Comment
+from cssblog.comments.store import comments_from_sources
+from cssblog.config import SiteConfig
+from cssblog.content import Page, Post, read_page, read_post
+from cssblog.errors import ContentErrors, CssblogError
+from cssblog.frontmatter import decode_source, parse_document
+from cssblog.sources import SourceFile, read_sources
+
+RESERVED_SLUGS = frozenset(
+    {"category", "tag", "author", "archive", "page", "comments", "comment-policy", "theme"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """The site's content, checked and typed."""
+
+    posts: tuple[Post, ...]
+    pages: tuple[Page, ...]
+    files: tuple[SourceFile, ...]
+    comments: tuple[Comment, ...]
+    warnings: tuple[CssblogError, ...]
+
+
+def load_sources(
+    config: SiteConfig, cache: MutableMapping[tuple[Any, ...], Any] | None = None
+) -> Sources:
+    """Read and check every source; raise :class:`ContentErrors` with all problems at once."""
+    files, problems = read_sources(config.root / "content")
+    errors = list(problems)
+    posts: list[Post] = []
+    pages: list[Page] = []
+    for source in files:
+        if source.kind not in ("post", "page"):
+            continue
+        key = (source.kind, str(source.path), source.digest, str(config.tz), config.site.author)
+        item = cache.get(key) if cache is not None else None
+        if item is None:
+            item, item_errors = _read(config, source)
+            errors.extend(item_errors)
+            if item is not None and cache is not None:
+                cache[key] = item
+        if isinstance(item, Post):
+            posts.append(item)
+        elif isinstance(item, Page):
+            pages.append(item)
+    comments = comments_from_sources(files, config.root, config.tz, cache)
+    errors.extend(comments.errors)
+    errors.extend(_slug_clashes(posts, pages))
+    if errors:
+        raise ContentErrors(errors)
+    return Sources(
+        posts=tuple(posts),
+        pages=tuple(pages),
+        files=files,
+        comments=comments.comments,
+        warnings=comments.warnings,
+    )
+
+
+def _read(config: SiteConfig, source: SourceFile) -> tuple[Post | Page | None, list[CssblogError]]:
+    display = _display(source.path, config.root)
+    try:
+        doc = parse_document(decode_source(source.data, display), display)
+    except CssblogError as exc:
+        return None, [exc]
+    if source.kind == "post":
+        return read_post(doc, config.tz, config.site.author)
+    return read_page(doc, config.tz)
+
+
+def _display(path: Path, root: Path) -> Path:
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return path
+
+
+def _slug_clashes(posts: Sequence[Post], pages: Sequence[Page]) -> Iterator[CssblogError]:
+    by_slug: dict[str, list[Path]] = defaultdict(list)
+    for post in posts:
+        by_slug[post.slug].append(post.source)
+    for slug, paths in by_slug.items():
+        if len(paths) > 1:
+            yield CssblogError(
+                f"slug {slug!r} is used by {len(paths)} posts: " + ", ".join(map(str, paths)),
+                path=paths[-1],
+                line=1,
+                hint="give each post its own `slug:` in the front matter",
+            )
+    page_slugs: dict[str, Path] = {}
+    for page in pages:
+        if page.slug in RESERVED_SLUGS or page.slug.isdigit():
+            yield CssblogError(
+                f"page slug {page.slug!r} is reserved for the site's own pages",
+                path=page.source,
+                line=1,
+                hint="set another `slug:`",
+            )
+        elif page.slug in page_slugs:
+            yield CssblogError(
+                f"slug {page.slug!r} is also used by {page_slugs[page.slug]}",
+                path=page.source,
+                line=1,
+                hint="set another `slug:`",
+            )
+        page_slugs[page.slug] = page.source
