@@ -13,7 +13,15 @@ from pathlib import Path, PurePosixPath
 
 from cssblog import urls
 from cssblog.assets import collect_static, render_sitemap
-from cssblog.cache import CacheData, cache_file, cache_key, carry_over, load_cache, save_cache
+from cssblog.cache import (
+    CacheData,
+    cache_file,
+    cache_key,
+    carry_over,
+    load_cache,
+    save_cache,
+    unchanged,
+)
 from cssblog.comments.inbox import build_inbox
 from cssblog.comments.model import Comment
 from cssblog.comments.publish import PublishedComments, author_emails, publish_comments
@@ -28,9 +36,19 @@ from cssblog.gather import Sources, load_sources
 from cssblog.incremental import OutputMemo
 from cssblog.markup import MarkdownRenderer, RenderedMarkdown
 from cssblog.render import OutputFile, render_pages
-from cssblog.site import Site, build_model, is_published
+from cssblog.site import Article, PageDoc, Site, build_model, is_published
+from cssblog.sources import SourceFile, read_sources
+from cssblog.state import (
+    BuildState,
+    forget_state,
+    inputs_digest,
+    load_state,
+    next_change,
+    save_state,
+    state_file,
+)
 from cssblog.theme import Theme, find_theme, make_environment
-from cssblog.writer import check_output_dir, write_outputs
+from cssblog.writer import JOURNAL, MARKER, check_output_dir, write_outputs
 
 CACHE_DIR = ".cssblog-cache"
 Progress = Callable[[int, int], None]
@@ -54,6 +72,7 @@ class BuildReport:
     pending_comments: int = 0
     unanswered_comments: int = 0
     rendered: int = 0
+    """HTML pages rendered (the rest were unchanged since the last build)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +83,7 @@ class RenderedSite:
     files: tuple[OutputFile, ...]
     warnings: tuple[CssblogError, ...]
     comments: tuple[Comment, ...]
+    next_change: datetime | None = None
 
 
 def build_site(
@@ -83,26 +103,57 @@ def build_site(
     config = load_config(root)
     target = check_output_dir(output or root / "output", root)
     with build_lock(root):
+        read = read_sources(root / "content")
+        key = cache_key(config, drafts)
+        inputs = inputs_digest(key, read[0], find_theme(root, config.site.theme))
+        state_path = state_file(root / CACHE_DIR, target)
+        state = load_state(state_path)
+        if state is not None and _output_whole(target) and state.still_current(inputs, now):
+            return _nothing_to_do(state, target, started)
+        forget_state(state_path)
         store = cache_file(root / CACHE_DIR, target)
-        cache = carry_over(load_cache(store, cache_key(config, drafts)))
+        previous = load_cache(store, key)
+        cache = carry_over(previous)
         result = render_site(
             config, now=now, drafts=drafts, progress=progress, cache=cache, output=target,
-            workers=worker_count() if workers is None else workers,
+            workers=worker_count() if workers is None else workers, read=read,
         )  # fmt: skip
         report = write_outputs(target, result.files)
-        save_cache(store, cache)
+        if not unchanged(cache, previous):
+            save_cache(store, cache)
+        built = BuildReport(
+            output=target,
+            posts=len(result.site.posts),
+            pages=sum(1 for f in result.files if f.path.suffix == ".html"),
+            written=len(report.written),
+            unchanged=report.unchanged,
+            removed=len(report.removed),
+            warnings=result.warnings,
+            seconds=time.perf_counter() - started,
+            rendered=sum(
+                1 for f in result.files if f.data is not None and f.path.suffix == ".html"
+            ),
+            **_inbox_counts(config, result.comments, now),
+        )
+        save_state(state_path, BuildState(
+            inputs=inputs, next_change=result.next_change, posts=built.posts, pages=built.pages,
+            files=len(result.files), warnings=built.warnings,
+            pending_comments=built.pending_comments, unanswered_comments=built.unanswered_comments,
+        ))  # fmt: skip
+    return built
+
+
+def _output_whole(output: Path) -> bool:
+    """The output folder is there, made by cssblog, with no unfinished journal."""
+    return (output / MARKER).is_file() and not (output / JOURNAL).exists()
+
+
+def _nothing_to_do(state: BuildState, output: Path, started: float) -> BuildReport:
     return BuildReport(
-        output=target,
-        posts=len(result.site.posts),
-        pages=sum(1 for f in result.files if f.path.suffix == ".html"),
-        written=len(report.written),
-        unchanged=report.unchanged,
-        removed=len(report.removed),
-        warnings=result.warnings,
-        seconds=time.perf_counter() - started,
-        rendered=sum(1 for f in result.files if f.data is not None),
-        **_inbox_counts(config, result.comments, now),
-    )
+        output=output, posts=state.posts, pages=state.pages, written=0, unchanged=state.files,
+        removed=0, warnings=state.warnings, seconds=time.perf_counter() - started,
+        pending_comments=state.pending_comments, unanswered_comments=state.unanswered_comments,
+    )  # fmt: skip
 
 
 def render_site(
@@ -114,13 +165,14 @@ def render_site(
     cache: CacheData | None = None,
     output: Path | None = None,
     workers: int = 1,
+    read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]] | None = None,
 ) -> RenderedSite:
     """Every output file of the site, and the warnings; raise on any error.
 
     With a ``cache`` and the ``output`` folder of the last build, only what changed is
     converted and rendered again; the rest comes back as files to keep.
     """
-    sources = load_sources(config, cache.sources if cache else None)
+    sources = load_sources(config, cache.sources if cache else None, read)
     visible = [p for p in sources.posts if drafts or is_published(p, now)]
     pages = [p for p in sources.pages if drafts or not p.draft]
     links = _link_map(config, visible, pages)
@@ -133,7 +185,7 @@ def render_site(
     renderer = MarkdownRenderer()
     site = build_model(
         config, visible, pages, rendered, now=now, drafts=drafts,
-        markdown_inline=renderer.render_inline,
+        markdown_inline=renderer.render_inline, memo=cache.sources if cache else None,
     )  # fmt: skip
     policy_html = renderer.render_inline(config.comments.policy)
     published = publish_comments(
@@ -146,7 +198,15 @@ def render_site(
     files = _outputs(config, site, sources, published, policy_html, theme, memo)
     if cache is not None and memo is not None:
         cache.pages = memo.current
-    return RenderedSite(site=site, files=files, warnings=tuple(warnings), comments=sources.comments)
+    return RenderedSite(
+        site=site,
+        files=files,
+        warnings=tuple(warnings),
+        comments=sources.comments,
+        next_change=next_change(
+            sources.posts, now, drafts=drafts, close_after_days=config.comments.close_after_days
+        ),
+    )
 
 
 def _memo(
@@ -158,7 +218,11 @@ def _memo(
         (str(p), p.read_bytes()) for d in theme.template_dirs for p in sorted(d.rglob("*"))
         if p.is_file()
     ))  # fmt: skip
-    return OutputMemo(site, cache.pages, lambda path: (output / path).is_file(), salt)
+
+    def exists(path: PurePosixPath) -> bool:
+        return (output / path).is_file()
+
+    return OutputMemo(site, cache.pages, exists, salt, shared=(Article, PageDoc))
 
 
 def _inbox_counts(config: SiteConfig, comments: Sequence[Comment], now: datetime) -> dict[str, int]:
@@ -170,7 +234,12 @@ def _inbox_counts(config: SiteConfig, comments: Sequence[Comment], now: datetime
 
 
 def _relative(root: Path, item: Post | Page) -> PurePosixPath:
-    return PurePosixPath((root / item.source).relative_to(root / "content").as_posix())
+    return PurePosixPath(_relative_name(item))
+
+
+def _relative_name(item: Post | Page) -> str:
+    """``posts/x.md`` for ``content/posts/x.md`` (sources are named relative to the site)."""
+    return item.source.as_posix().removeprefix("content/")
 
 
 def _body(root: Path, item: Post | Page) -> Body:
@@ -182,9 +251,9 @@ def _link_map(config: SiteConfig, posts: Sequence[Post], pages: Sequence[Page]) 
     links = {}
     for post in posts:
         url = urls.post_route(config.site.permalink, post.date, post.slug).url
-        links[str(_relative(config.root, post))] = url
+        links[_relative_name(post)] = url
     for page in pages:
-        links[str(_relative(config.root, page))] = f"/{page.slug}/"
+        links[_relative_name(page)] = f"/{page.slug}/"
     return links
 
 

@@ -41,6 +41,16 @@ class Carried(dict[Any, Any]):
     def __init__(self, previous: dict[Any, Any]) -> None:
         super().__init__()
         self._previous = previous
+        self.fresh = False
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.fresh = self.fresh or key not in self._previous
+        super().__setitem__(key, value)
+
+    @property
+    def same_as_before(self) -> bool:
+        """Nothing new was added, and everything of the last build was used."""
+        return not self.fresh and len(self) == len(self._previous)
 
     def get(self, key: Any, default: Any = None) -> Any:
         if key in self:
@@ -49,6 +59,15 @@ class Carried(dict[Any, Any]):
             value = self[key] = self._previous[key]
             return value
         return default
+
+
+def unchanged(data: CacheData, previous: CacheData) -> bool:
+    """True when saving ``data`` would write what ``previous`` already holds."""
+    carried = (data.sources, data.markdown, data.comment_html)
+    return (
+        all(isinstance(c, Carried) and c.same_as_before for c in carried)
+        and data.pages == previous.pages
+    )
 
 
 def carry_over(previous: CacheData) -> CacheData:

@@ -18,6 +18,7 @@ from cssblog.config import load_config
 from cssblog.scaffold import init_site, new_post
 
 PROGRESS_THRESHOLD = 200
+WARNINGS_SHOWN = 20
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,14 +62,25 @@ def new(title: str, categories: tuple[str, ...], draft: bool, site: Path) -> Non
 @click.option("--drafts", is_flag=True, help="Include drafts and future posts.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def build(site: Path, output: Path | None, drafts: bool, strict: bool, debug: bool) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Show every warning, not the first 20.")
+def build(
+    site: Path, output: Path | None, drafts: bool, strict: bool, debug: bool, verbose: bool
+) -> None:
     """Build the site into its output folder."""
     with reported(debug), _progress() as progress:
         report = build_site(site, now=now(), output=output, drafts=drafts, progress=progress)
-    for warning in report.warnings:
+    shown = report.warnings if verbose else report.warnings[:WARNINGS_SHOWN]
+    for warning in shown:
         click.secho(f"Warning: {warning}", fg="yellow", err=True)
+    if len(shown) < len(report.warnings):
+        click.secho(
+            f"... and {len(report.warnings) - len(shown)} more warnings (--verbose shows all)",
+            fg="yellow",
+            err=True,
+        )
     click.echo(
         f"Built {report.pages} pages ({report.posts} posts) into {report.output}: "
+        f"{report.rendered} rendered, "
         f"{report.written} written, {report.unchanged} unchanged, {report.removed} removed, "
         f"{len(report.warnings)} warning{'s' if len(report.warnings) != 1 else ''} "
         f"in {report.seconds:.2f} s"

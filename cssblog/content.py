@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from cssblog.errors import CssblogError
 from cssblog.frontmatter import Document
+from cssblog.pickling import CachedValue
 from cssblog.urls import is_valid_slug, slugify
 
 CommentMode = Literal["open", "closed", "hidden"]
@@ -40,7 +41,7 @@ PAGE_KEYS = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Post:
+class Post(CachedValue):
     """One post as written: front matter checked and typed, body still Markdown."""
 
     source: Path
@@ -62,7 +63,7 @@ class Post:
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
+class Page(CachedValue):
     """A standalone page (about, contact, ...)."""
 
     source: Path

@@ -33,17 +33,22 @@ class Sources:
 
 
 def load_sources(
-    config: SiteConfig, cache: MutableMapping[tuple[Any, ...], Any] | None = None
+    config: SiteConfig,
+    cache: MutableMapping[tuple[Any, ...], Any] | None = None,
+    read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]] | None = None,
 ) -> Sources:
-    """Read and check every source; raise :class:`ContentErrors` with all problems at once."""
-    files, problems = read_sources(config.root / "content")
+    """Read and check every source; raise :class:`ContentErrors` with all problems at once.
+
+    ``read`` is what :func:`read_sources` gave, when the caller has read the files already.
+    """
+    files, problems = read if read is not None else read_sources(config.root / "content")
     errors = list(problems)
     posts: list[Post] = []
     pages: list[Page] = []
     for source in files:
         if source.kind not in ("post", "page"):
             continue
-        key = (source.kind, str(source.path), source.digest, str(config.tz), config.site.author)
+        key = (source.kind, source.location, source.digest, str(config.tz), config.site.author)
         item = cache.get(key) if cache is not None else None
         if item is None:
             item, item_errors = _read(config, source)

@@ -41,12 +41,13 @@ class OutputMemo:
         previous: Mapping[str, tuple[bytes, frozenset[str]]],
         exists: Callable[[PurePosixPath], bool],
         salt: bytes,
+        shared: tuple[type, ...] = (),
     ) -> None:
         self.site = site
         self.previous = previous
         self.exists = exists
         self.salt = salt
-        self.fingerprints = Fingerprints()
+        self.fingerprints = Fingerprints(shared)
         self.current: dict[str, tuple[bytes, frozenset[str]]] = {}
         self._site_parts: dict[str, bytes] = {}
         self.reused = 0

@@ -14,6 +14,7 @@ import markdown
 from markdown.treeprocessors import Treeprocessor
 
 from cssblog.finish import Finisher, smarten
+from cssblog.pickling import CachedValue
 
 MORE_MARKER = "<!-- more -->"
 WORDS_PER_MINUTE = 220
@@ -23,7 +24,7 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True, slots=True)
-class LinkProblem:
+class LinkProblem(CachedValue):
     """A link to a source file that does not exist, found at ``line`` of the body."""
 
     target: str
@@ -31,7 +32,7 @@ class LinkProblem:
 
 
 @dataclass(frozen=True, slots=True)
-class RenderedMarkdown:
+class RenderedMarkdown(CachedValue):
     """A body converted to HTML, with what the theme needs around it."""
 
     html: str

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from cssblog import urls
 from cssblog.config import SiteConfig
@@ -173,8 +176,13 @@ def build_model(
     now: datetime,
     drafts: bool,
     markdown_inline: Callable[[str], str],
+    memo: MutableMapping[tuple[Any, ...], Any] | None = None,
 ) -> Site:
-    """Assemble the site model from checked sources and their rendered bodies."""
+    """Assemble the site model from checked sources and their rendered bodies.
+
+    ``memo`` (the build cache) keeps the related-posts choice, which depends only on every
+    post's URL, date, tags and categories.
+    """
     base = config.site.url
     visible = sorted(
         (p for p in posts if drafts or is_published(p, now)),
@@ -228,7 +236,7 @@ def build_model(
         nav=_nav(cs_term, page_docs),
         posts_by_term=posts_by_term,
         neighbours=_neighbours(articles),
-        related=_related(articles, posts_by_term),
+        related=_related_cached(articles, posts_by_term, memo),
         drafts_included=drafts,
         first_year=articles[-1].date.year if articles else None,
         last_year=articles[0].date.year if articles else None,
@@ -351,6 +359,27 @@ def _neighbours(articles: Sequence[Article]) -> dict[str, tuple[Article | None, 
         newer = articles[index - 1] if index > 0 else None
         result[article.url] = (older, newer)
     return result
+
+
+def _related_cached(
+    articles: Sequence[Article],
+    by_term: Mapping[str, tuple[Article, ...]],
+    memo: MutableMapping[tuple[Any, ...], Any] | None,
+) -> dict[str, tuple[Article, ...]]:
+    if memo is None:
+        return _related(articles, by_term)
+    shape = tuple(
+        (a.url, a.date, tuple(t.url for t in a.tags), tuple(c.url for c in a.categories))
+        for a in articles
+    )
+    key = ("related", hashlib.blake2b(pickle.dumps(shape, protocol=5), digest_size=16).digest())
+    urls_of = memo.get(key)
+    if urls_of is None:
+        related = _related(articles, by_term)
+        memo[key] = {url: tuple(a.url for a in items) for url, items in related.items()}
+        return related
+    by_url = {a.url: a for a in articles}
+    return {url: tuple(by_url[u] for u in items) for url, items in urls_of.items()}
 
 
 def _related(

@@ -29,10 +29,22 @@ class SourceFile:
     """One file of the site's content, read once."""
 
     kind: SourceKind
-    path: Path
-    relative: PurePosixPath
+    location: str
+    """The file's path as text (paths are made on demand: a large site has tens of thousands)."""
+    name: str
+    """The path below its kind's folder, e.g. ``the-post/20260101T1000-ab12.md``."""
     data: bytes
     digest: str
+
+    @property
+    def path(self) -> Path:
+        """The file's path."""
+        return Path(self.location)
+
+    @property
+    def relative(self) -> PurePosixPath:
+        """The path below its kind's folder."""
+        return PurePosixPath(self.name)
 
 
 def is_ignored_name(name: str) -> bool:
@@ -52,12 +64,11 @@ def read_sources(content_dir: Path) -> tuple[tuple[SourceFile, ...], tuple[Cssbl
         for relative, entry in _walk(str(base), ""):
             if kind != "static" and not relative.endswith(".md"):
                 continue
-            path = Path(entry.path)
-            if entry.is_symlink() and not path.resolve().is_relative_to(root):
+            if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
                 problems.append(
                     CssblogError(
                         "symbolic link points outside content/",
-                        path=path,
+                        path=Path(entry.path),
                         hint="copy the file in instead",
                     )
                 )
@@ -66,13 +77,15 @@ def read_sources(content_dir: Path) -> tuple[tuple[SourceFile, ...], tuple[Cssbl
                 with open(entry.path, "rb") as handle:  # noqa: PTH123 (hot path: no Path)
                     data = handle.read()
             except OSError as exc:
-                problems.append(CssblogError(f"cannot read file: {exc.strerror}", path=path))
+                problems.append(
+                    CssblogError(f"cannot read file: {exc.strerror}", path=Path(entry.path))
+                )
                 continue
             found.append(
                 SourceFile(
                     kind=kind,
-                    path=path,
-                    relative=PurePosixPath(relative),
+                    location=entry.path,
+                    name=relative,
                     data=data,
                     digest=hashlib.blake2b(data, digest_size=16).hexdigest(),
                 )

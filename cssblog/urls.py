@@ -20,7 +20,12 @@ class Route:
     """Where one page lives: its site-relative URL and its file under ``output/``."""
 
     url: str
-    path: PurePosixPath
+
+    @property
+    def path(self) -> PurePosixPath:
+        """The file under ``output/``: ``index.html`` in the URL's folder."""
+        relative = self.url.lstrip("/")
+        return PurePosixPath(relative + "index.html" if self.url.endswith("/") else relative)
 
 
 def slugify(text: str) -> str:
@@ -38,13 +43,11 @@ def is_valid_slug(slug: str) -> bool:
 
 def page_route(url: str) -> Route:
     """The route of a page at ``url`` (a folder URL gets ``index.html``)."""
-    if not url.startswith("/") or "//" in url or "\\" in url or "/../" in url + "/":
+    if not url.startswith("/") or "//" in url or "\\" in url or "\x00" in url:
         raise ValueError(f"unsafe URL {url!r}")
-    relative = url.lstrip("/")
-    path = PurePosixPath(relative + "index.html" if url.endswith("/") else relative)
-    if any(part in ("", ".", "..") for part in path.parts):
+    if any(part in (".", "..") for part in url.split("/")):
         raise ValueError(f"unsafe URL {url!r}")
-    return Route(url=url, path=path)
+    return Route(url=url)
 
 
 def post_route(permalink: str, date: datetime, slug: str) -> Route:

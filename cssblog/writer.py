@@ -75,7 +75,8 @@ def write_outputs(output: Path, files: Sequence[OutputFile]) -> WriteReport:
         _finish_journal(output)  # before reclaiming: it may need a dead build's staging folder
     _reclaim_leftovers(output)
     old = _existing(output)
-    kept = [f.path for f in files if f.data is None and f.path not in old]
+    names = {f.path: str(f.path) for f in files}
+    kept = [f.path for f in files if f.data is None and names[f.path] not in old]
     if kept:
         raise CssblogError(
             f"{kept[0]} was to be kept from the last build but is gone",
@@ -85,9 +86,9 @@ def write_outputs(output: Path, files: Sequence[OutputFile]) -> WriteReport:
     changed = [
         f
         for f in files
-        if f.data is not None and not _same(output / f.path, f.data, old.get(f.path))
+        if f.data is not None and not _same(output / f.path, f.data, old.get(names[f.path]))
     ]
-    removed = sorted(set(old) - {f.path for f in files})
+    removed = [PurePosixPath(name) for name in sorted(set(old) - set(names.values()))]
     marker = OutputFile(PurePosixPath(MARKER), _MARKER_TEXT)
     if not (output / MARKER).exists():
         changed.append(marker)
@@ -124,9 +125,9 @@ def _refuse_collisions(files: Sequence[OutputFile]) -> None:
         raise ContentErrors(clashes)
 
 
-def _existing(output: Path) -> dict[PurePosixPath, int]:
-    """Files now in ``output`` with their sizes (the marker excluded)."""
-    found: dict[PurePosixPath, int] = {}
+def _existing(output: Path) -> dict[str, int]:
+    """Files now in ``output`` (relative paths as text) with their sizes; the marker excluded."""
+    found: dict[str, int] = {}
     folders = [(str(output), "")]
     while folders:
         folder, prefix = folders.pop()
@@ -138,9 +139,7 @@ def _existing(output: Path) -> dict[PurePosixPath, int]:
             if entry.is_dir(follow_symlinks=False):
                 folders.append((entry.path, f"{prefix}{entry.name}/"))
             elif prefix or entry.name not in (MARKER, JOURNAL, f"{JOURNAL}.tmp"):
-                found[PurePosixPath(prefix + entry.name)] = entry.stat(
-                    follow_symlinks=False
-                ).st_size
+                found[prefix + entry.name] = entry.stat(follow_symlinks=False).st_size
     return found
 
 

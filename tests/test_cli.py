@@ -120,3 +120,20 @@ def test_strict_turns_warnings_into_failure(runner: CliRunner, make_site: MakeSi
 def test_bad_usage_exits_2(runner: CliRunner) -> None:
     assert runner.invoke(main, ["build", "--no-such-flag"]).exit_code == 2
     assert runner.invoke(main, ["frobnicate"]).exit_code == 2
+
+
+def test_many_warnings_are_summarised_unless_verbose(
+    runner: CliRunner, make_site: MakeSite
+) -> None:
+    root = make_site(
+        {
+            f"content/posts/p{i}.md": post(f"P{i}", "2026-01-01", body=f"[x](gone{i}.md)\n")
+            for i in range(25)
+        }
+    )
+    short = runner.invoke(main, ["build", "--site", str(root)])
+    assert short.output.count("Warning:") == 20
+    assert "... and 5 more warnings (--verbose shows all)" in short.output
+    assert "25 warnings" in short.output
+    full = runner.invoke(main, ["build", "--site", str(root), "--verbose"])
+    assert full.output.count("Warning:") == 25

@@ -39,7 +39,11 @@ def is_duplicate(a: Comment, b: Comment, threshold: float) -> bool:
     """Same post, same person, same or nearly the same text."""
     if a.post_slug != b.post_slug or not same_person(a, b):
         return False
-    x, y = normalise_body(a.body), normalise_body(b.body)
+    return similar(normalise_body(a.body), normalise_body(b.body), threshold)
+
+
+def similar(x: str, y: str, threshold: float) -> bool:
+    """Two normalised texts are equal, or at least ``threshold`` alike."""
     if x == y:
         return True
     matcher = SequenceMatcher(None, x, y, autojunk=False)
@@ -61,11 +65,18 @@ def find_duplicates(comments: Iterable[Comment], threshold: float) -> tuple[Dupl
 def _groups(ordered: Sequence[Comment], threshold: float) -> list[DuplicateGroup]:
     taken: set[str] = set()
     groups = []
+    texts = [normalise_body(c.body) for c in ordered]
+    names = [identity(c.author) for c in ordered]
+    emails = [c.email.strip().casefold() for c in ordered]
     for i, first in enumerate(ordered):
         if first.id in taken:
             continue
         members = [first] + [
-            c for c in ordered[i + 1 :] if c.id not in taken and is_duplicate(first, c, threshold)
+            c
+            for j, c in enumerate(ordered[i + 1 :], start=i + 1)
+            if c.id not in taken
+            and ((emails[i] and emails[i] == emails[j]) or (names[i] and names[i] == names[j]))
+            and similar(texts[i], texts[j], threshold)
         ]
         if len(members) > 1:
             taken.update(c.id for c in members)

@@ -10,6 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from cssblog.pickling import CachedValue
+
 Status = Literal["pending", "approved", "rejected", "spam", "duplicate"]
 STATUSES: tuple[Status, ...] = ("pending", "approved", "rejected", "spam", "duplicate")
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
@@ -19,7 +21,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True)
-class Comment:
+class Comment(CachedValue):
     """One comment file, checked and typed. ``email`` is never published."""
 
     post_slug: str

@@ -87,14 +87,15 @@ def comments_from_sources(
     errors: list[CssblogError] = []
     warnings: list[CssblogError] = []
     for source in files:
-        if source.kind != "comment" or len(source.relative.parts) != 2:
+        parts = source.name.split("/")
+        if source.kind != "comment" or len(parts) != 2:
             continue
-        key = (str(source.path), source.digest, str(tz))
+        key = (source.location, source.digest, str(tz))
         hit = cache.get(key) if cache is not None else None
         if hit is None:
             display = source.path.relative_to(site_root)
             try:
-                hit = parse_comment(source.data, source.path, display, source.relative.parts[0], tz)
+                hit = parse_comment(source.data, source.path, display, parts[0], tz)
             except CssblogError as exc:
                 errors.append(exc)
                 continue

@@ -1,0 +1,181 @@
+"""Incremental builds give exactly the bytes of a fresh cold build, and reuse what they can."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cssblog.build import CACHE_DIR, build_site
+from tests.comment_helpers import comment_file
+from tests.conftest import BASE_CONFIG, NOW, MakeSite, post, tree
+
+CONFIG = BASE_CONFIG + '\n[comments]\npolicy = "Be kind."\nintake_url = "https://in.example/c"\n'
+
+
+def _files(count: int) -> dict[str, str]:
+    files = {
+        f"content/posts/p{i:02d}.md": post(
+            f"Post {i}",
+            f"2026-{1 + i % 9:02d}-{1 + i % 28:02d} 09:00",
+            categories=["Customer Service" if i % 2 else "Tools"],
+            tags=[f"t{i % 3}"],
+            body=f"Body {i} with [a link](p{(i + 1) % count:02d}.md).\n\n```python\nx = {i}\n```\n",
+        )
+        for i in range(count)
+    }
+    files["content/pages/about.md"] = '---\ntitle: "About"\n---\nAbout.\n'
+    files["content/comments/p01/c1.md"] = comment_file("Ann", "First!", date="2026-02-03 10:00")
+    files["content/comments/p01/c2.md"] = comment_file(
+        "Ben", "Held", status="pending", date="2026-02-03 11:00"
+    )
+    return files
+
+
+def cold_copy(root: Path, tmp_path: Path) -> dict[str, bytes]:
+    """Build a copy of ``root``'s sources from scratch (no cache, no output)."""
+    fresh = tmp_path / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
+    build_site(fresh, now=NOW)
+    return tree(fresh / "output")
+
+
+def edit_body(root: Path) -> None:
+    path = root / "content/posts/p03.md"
+    path.write_text(path.read_text() + "\nA new paragraph.\n")
+
+
+def add_post(root: Path) -> None:
+    (root / "content/posts/new.md").write_text(
+        post("Brand new", "2026-09-30", categories=["Customer Service"], tags=["t1"])
+    )
+
+
+def delete_post(root: Path) -> None:
+    (root / "content/posts/p05.md").unlink()
+
+
+def retitle(root: Path) -> None:
+    path = root / "content/posts/p02.md"
+    path.write_text(path.read_text().replace('"Post 2"', '"Renamed two"'))
+
+
+def approve_comment(root: Path) -> None:
+    path = root / "content/comments/p01/c2.md"
+    path.write_text(path.read_text().replace("status: pending", "status: approved"))
+
+
+def override_template(root: Path) -> None:
+    target = root / "themes/default/templates/page.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text('{% extends "base.html" %}{% block content %}{{ doc.title }}!{% endblock %}')
+
+
+SCENARIOS: dict[str, Callable[[Path], None]] = {
+    "edit-body": edit_body,
+    "add-post": add_post,
+    "delete-post": delete_post,
+    "retitle": retitle,
+    "approve-comment": approve_comment,
+    "override-template": override_template,
+}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_incremental_equals_cold(make_site: MakeSite, tmp_path: Path, scenario: str) -> None:
+    root = make_site(_files(12), config=CONFIG)
+    build_site(root, now=NOW)
+    build_site(root, now=NOW)  # a no-op in between must not disturb anything
+    SCENARIOS[scenario](root)
+    build_site(root, now=NOW)
+    assert tree(root / "output") == cold_copy(root, tmp_path)
+
+
+def test_no_op_renders_nothing_and_one_edit_renders_few(make_site: MakeSite) -> None:
+    root = make_site(_files(12), config=CONFIG)
+    first = build_site(root, now=NOW)
+    again = build_site(root, now=NOW)
+    assert again.rendered == 0 and again.written == 0
+    edit_body(root)
+    after_edit = build_site(root, now=NOW)
+    assert 1 <= after_edit.written < first.written // 3
+    assert after_edit.rendered < first.rendered // 2
+
+
+def test_approving_a_comment_rerenders_its_post_and_the_comment_feed(make_site: MakeSite) -> None:
+    root = make_site(_files(12), config=CONFIG)
+    build_site(root, now=NOW)
+    before = tree(root / "output")
+    approve_comment(root)
+    report = build_site(root, now=NOW)
+    after = tree(root / "output")
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    assert changed == ["2026/02/p01/index.html", "comments/feed.xml"]
+    assert report.rendered == 1  # the post page; the feed is regenerated too
+
+
+def test_parallel_conversion_gives_the_serial_bytes(make_site: MakeSite, tmp_path: Path) -> None:
+    files = _files(60)  # above the threshold for worker processes
+    serial = make_site(files, config=CONFIG, name="serial")
+    parallel = make_site(files, config=CONFIG, name="parallel")
+    build_site(serial, now=NOW, workers=1)
+    build_site(parallel, now=NOW, workers=2)
+    assert tree(serial / "output") == tree(parallel / "output")
+
+
+def test_corrupt_or_foreign_cache_is_ignored(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site(_files(6), config=CONFIG)
+    build_site(root, now=NOW)
+    for cache in (root / CACHE_DIR).glob("build-*.pickle"):
+        cache.write_bytes(b"not a pickle at all")
+    edit_body(root)
+    build_site(root, now=NOW)
+    assert tree(root / "output") == cold_copy(root, tmp_path)
+
+
+def test_unchanged_inputs_skip_the_build_but_keep_the_report(make_site: MakeSite) -> None:
+    root = make_site({**_files(6), "content/posts/bad-link.md": post("L", "2026-01-01",
+                                                                     body="[x](nope.md)\n")},
+                     config=CONFIG)  # fmt: skip
+    first = build_site(root, now=NOW)
+    again = build_site(root, now=NOW)
+    assert (again.written, again.rendered) == (0, 0)
+    assert [str(w) for w in again.warnings] == [str(w) for w in first.warnings]
+    assert (again.posts, again.pages, again.pending_comments) == (
+        first.posts, first.pages, first.pending_comments)  # fmt: skip
+
+
+def test_a_scheduled_post_goes_live_when_its_time_comes(make_site: MakeSite) -> None:
+    from datetime import timedelta
+
+    files = {**_files(4), "content/posts/later.md": post("Scheduled", "2026-11-30 09:00")}
+    root = make_site(files, config=CONFIG)
+    build_site(root, now=NOW)
+    assert not (root / "output/2026/11/later").exists()
+    build_site(root, now=NOW + timedelta(days=3))  # nothing changed, still before its time
+    assert not (root / "output/2026/11/later").exists()
+    report = build_site(root, now=NOW + timedelta(days=8))  # no file changed, but time did
+    assert (root / "output/2026/11/later/index.html").exists()
+    assert report.written > 0
+
+
+def test_comments_close_when_close_after_days_passes(make_site: MakeSite) -> None:
+    from datetime import timedelta
+
+    config = CONFIG + "close_after_days = 30\n"
+    root = make_site({"content/posts/p.md": post("Recent", "2026-11-01")}, config=config)
+    build_site(root, now=NOW)
+    assert "<form" in (root / "output/2026/11/p/index.html").read_text()
+    build_site(root, now=NOW + timedelta(days=10))
+    assert "<form" not in (root / "output/2026/11/p/index.html").read_text()
+
+
+def test_deleted_output_is_rebuilt_even_when_inputs_are_the_same(make_site: MakeSite) -> None:
+    root = make_site(_files(4), config=CONFIG)
+    build_site(root, now=NOW)
+    shutil.rmtree(root / "output")
+    report = build_site(root, now=NOW)
+    assert (root / "output/index.html").exists() and report.written > 0
