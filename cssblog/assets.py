@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape
 
 from cssblog import urls
-from cssblog.render import OutputFile
+from cssblog.output import OutputFile
 from cssblog.site import Site
 from cssblog.sources import SourceFile, is_ignored_name
 from cssblog.theme import THEME_STATIC_URL, Theme

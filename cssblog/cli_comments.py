@@ -6,26 +6,22 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import click
 
 from cssblog.cliutil import SITE_OPTION, now, reported
-from cssblog.comments.inbox import build_inbox
 from cssblog.comments.model import STATUSES, Comment, Status
-from cssblog.comments.publish import author_emails
-from cssblog.comments.service import (
-    DuplicateCommentError,
-    NewComment,
-    add_comment,
-    all_comments,
-    change_status,
-    duplicate_groups,
-    find_comments,
-    mark_duplicates,
-    moderate_pending,
-)
 from cssblog.config import load_config
+
+
+def _service() -> ModuleType:
+    """The comment desk's library, loaded when a command runs (it brings the whole engine)."""
+    from cssblog.comments import service
+
+    return service
+
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 EXIT_DUPLICATE = 3
@@ -91,12 +87,12 @@ def add(
     text = body if body is not None else body_file.read()
     with reported():
         try:
-            added = add_comment(
+            added = _service().add_comment(
                 load_config(site),
-                NewComment(post_slug, author, email, text, url, parent),
+                _service().NewComment(post_slug, author, email, text, url, parent),
                 now=now(),
             )
-        except DuplicateCommentError as exc:
+        except _service().DuplicateCommentError as exc:
             click.secho(f"Refused: {exc.message}", fg="yellow", err=True)
             sys.exit(EXIT_DUPLICATE)
     click.echo(f"{added.comment.key}: {added.comment.status} ({added.decision.note})")
@@ -113,7 +109,9 @@ def list_(status: str | None, post_slug: str | None, site: Path, as_json: bool) 
     with reported():
         found = [
             c
-            for c in sorted(all_comments(load_config(site)), key=lambda c: (c.date, c.id))
+            for c in sorted(
+                _service().all_comments(load_config(site)), key=lambda c: (c.date, c.id)
+            )
             if (status is None or c.status == status)
             and (post_slug is None or c.post_slug == post_slug)
         ]
@@ -143,7 +141,7 @@ def list_(status: str | None, post_slug: str | None, site: Path, as_json: bool) 
 def show(refs: tuple[str, ...], site: Path, as_json: bool) -> None:
     """Show comments in full (the email too: this is the author's view)."""
     with reported():
-        found = find_comments(all_comments(load_config(site)), refs)
+        found = _service().find_comments(_service().all_comments(load_config(site)), refs)
     if as_json:
         click.echo(json.dumps([_public(c) | {"body": c.body} for c in found], indent=2))
         return
@@ -165,7 +163,7 @@ def _status_command(name: str, status: Status) -> None:
     @SITE_OPTION
     def command(refs: tuple[str, ...], note: str, site: Path) -> None:
         with reported():
-            changed = change_status(
+            changed = _service().change_status(
                 load_config(site),
                 refs,
                 status,
@@ -187,7 +185,7 @@ for _name, _status in (("approve", "approved"), ("reject", "rejected"), ("spam",
 def moderate_command(site: Path) -> None:
     """Apply the rules to pending comments; say what changed and why."""
     with reported():
-        changed = moderate_pending(load_config(site), now=now())
+        changed = _service().moderate_pending(load_config(site), now=now())
     for comment, decision in changed:
         click.echo(f"{comment.key}: {decision.status} ({decision.note})")
     click.echo(f"{len(changed)} comment{'s' if len(changed) != 1 else ''} changed")
@@ -200,9 +198,11 @@ def inbox(site: Path, as_json: bool) -> None:
     """Pending comments, and readers' comments no author has answered yet."""
     with reported():
         config = load_config(site)
+        from cssblog.comments.inbox import build_inbox
+
         items = build_inbox(
-            all_comments(config),
-            author_emails(config),
+            _service().all_comments(config),
+            config.author_emails(),
             now=now(),
             settings=config.comments,
         )
@@ -245,14 +245,14 @@ def dupes(apply_: bool, site: Path) -> None:
     """Find duplicate comments; with --apply, mark them (never deletes)."""
     with reported():
         config = load_config(site)
-        groups = duplicate_groups(config)
+        groups = _service().duplicate_groups(config)
         for group in groups:
             click.echo(
                 f"{group.keep.key} ({group.keep.author}, {group.keep.status}) kept; "
                 f"copies: {', '.join(c.id for c in group.copies)}"
             )
         if apply_:
-            marked = mark_duplicates(config, groups, now=now())
+            marked = _service().mark_duplicates(config, groups, now=now())
             click.echo(f"{len(marked)} marked duplicate")
         elif groups:
             click.echo("Run with --apply to mark the copies (files are kept).")

@@ -97,6 +97,10 @@ class SiteConfig:
         """The site's time zone."""
         return ZoneInfo(self.site.timezone)
 
+    def author_emails(self) -> frozenset[str]:
+        """Emails of the site's authors, case-folded (to recognise their comments)."""
+        return frozenset(a.email.strip().casefold() for a in self.authors if a.email.strip())
+
     def author_named(self, name: str) -> AuthorSection | None:
         """The ``[[authors]]`` entry called ``name``, if any."""
         return next((a for a in self.authors if a.name == name), None)

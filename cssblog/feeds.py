@@ -7,13 +7,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-
-from feedgen.feed import FeedGenerator
+from typing import Any
 
 from cssblog import __version__, urls
 from cssblog.comments.publish import RecentComment
 from cssblog.incremental import OutputMemo
-from cssblog.render import OutputFile
+from cssblog.output import OutputFile
 from cssblog.site import Article, Site
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -94,6 +93,8 @@ def _generate(site: Site, spec: FeedSpec) -> tuple[bytes, bytes]:
     config = site.config.site
     home = urls.absolute(config.url, spec.base_url)
     rss_url, atom_url = (urls.absolute(config.url, u) for u in urls.feed_urls(spec.base_url))
+    from feedgen.feed import FeedGenerator  # only when a feed is made: lxml is slow to load
+
     fg = FeedGenerator()
     fg.id(home)
     fg.title(xml_safe(spec.title))
@@ -114,7 +115,7 @@ def _generate(site: Site, spec: FeedSpec) -> tuple[bytes, bytes]:
     return rss, atom
 
 
-def _add_entries(fg: FeedGenerator, posts: Sequence[Article], site_url: str) -> None:
+def _add_entries(fg: Any, posts: Sequence[Article], site_url: str) -> None:
     for post in posts:
         entry = fg.add_entry(order="append")
         entry.id(post.abs_url)
@@ -145,6 +146,8 @@ def render_comments_feed(
             return OutputFile(path, None)
         memo.record("feed:comments", context, set())
     config = site.config.site
+    from feedgen.feed import FeedGenerator  # only when a feed is made: lxml is slow to load
+
     fg = FeedGenerator()
     home = urls.absolute(config.url, "/")
     fg.id(urls.absolute(config.url, urls.COMMENTS_FEED_URL))

@@ -11,11 +11,6 @@ import html
 import re
 from typing import Any
 
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
-
 _CODE_BLOCK = re.compile(r'<pre><code class="language-([\w+#.-]+)">(.*?)</code></pre>', re.DOTALL)
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 _RAW_TAGS = ("pre", "code", "kbd", "script", "style", "samp", "tt")
@@ -26,7 +21,7 @@ class Finisher:
     """Reusable highlighter and typographer (lexers and the formatter are made once)."""
 
     def __init__(self) -> None:
-        self._formatter = HtmlFormatter(cssclass="highlight")
+        self._formatter: Any = None  # Pygments is loaded on the first code block
         self._lexers: dict[str, Any] = {}
 
     def finish(self, rendered: str) -> str:
@@ -39,12 +34,20 @@ class Finisher:
         return _CODE_BLOCK.sub(self._block, rendered)
 
     def _block(self, match: re.Match[str]) -> str:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+
         lexer = self._lexer(match.group(1))
         if lexer is None:
             return match.group(0)
+        if self._formatter is None:
+            self._formatter = HtmlFormatter(cssclass="highlight")
         return str(highlight(html.unescape(match.group(2)), lexer, self._formatter))
 
     def _lexer(self, language: str) -> Any:
+        from pygments.lexers import get_lexer_by_name
+        from pygments.util import ClassNotFound
+
         if language not in self._lexers:
             try:
                 self._lexers[language] = get_lexer_by_name(language)

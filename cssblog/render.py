@@ -16,17 +16,9 @@ from cssblog import urls
 from cssblog.comments.publish import CommentsView
 from cssblog.errors import CssblogError
 from cssblog.incremental import OutputMemo, SiteRecorder
+from cssblog.output import OutputFile
 from cssblog.site import Article, PageDoc, Site, Term, YearArchive
 from cssblog.theme import template_error
-
-
-@dataclass(frozen=True, slots=True)
-class OutputFile:
-    """One file of the built site."""
-
-    path: PurePosixPath
-    data: bytes | None
-    """The bytes, or ``None``: unchanged since the last build, keep the existing file."""
 
 
 @dataclass(frozen=True, slots=True)

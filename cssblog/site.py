@@ -9,12 +9,14 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cssblog import urls
 from cssblog.config import SiteConfig
 from cssblog.content import CommentMode, Page, Post
-from cssblog.markup import RenderedMarkdown
+
+if TYPE_CHECKING:
+    from cssblog.markup import RenderedMarkdown
 
 RELATED_COUNT = 3
 _RELATED_WINDOW = 25

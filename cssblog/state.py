@@ -17,11 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cssblog.content import Post
 from cssblog.errors import CssblogError
 from cssblog.sources import SourceFile
 from cssblog.theme import Theme
+
+if TYPE_CHECKING:
+    from cssblog.content import Post
 
 
 @dataclass(frozen=True, slots=True)

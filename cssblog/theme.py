@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from cssblog.errors import CssblogError
+
+if TYPE_CHECKING:
+    import jinja2
 
 BUNDLED_THEMES = Path(__file__).parent / "themes"
 THEME_STATIC_URL = "/theme/"
@@ -46,6 +48,8 @@ def find_theme(site_root: Path, name: str) -> Theme:
 
 def make_environment(theme: Theme) -> jinja2.Environment:
     """A Jinja environment with autoescape on and undefined names as errors."""
+    import jinja2  # loaded when pages are rendered, not for a build with nothing to do
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
         autoescape=True,
@@ -80,6 +84,8 @@ def asset_url(path: str) -> str:
 
 def template_error(exc: jinja2.TemplateError) -> CssblogError:
     """A Jinja error as a :class:`CssblogError` naming the template file and line."""
+    import jinja2
+
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return CssblogError(
             f"template syntax error: {exc.message}", path=exc.filename or exc.name, line=exc.lineno

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from cssblog.errors import ContentErrors, CssblogError, UnsafeOutputError
-from cssblog.render import OutputFile
+from cssblog.output import OutputFile
 
 MARKER = ".cssblog-output"
 JOURNAL = ".cssblog-journal"

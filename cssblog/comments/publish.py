@@ -60,11 +60,6 @@ class PublishedComments:
     warnings: tuple[CssblogError, ...]
 
 
-def author_emails(config: SiteConfig) -> frozenset[str]:
-    """Emails of the site's authors, case-folded."""
-    return frozenset(a.email.strip().casefold() for a in config.authors if a.email.strip())
-
-
 def publish_comments(
     comments: Sequence[Comment],
     posts: Sequence[Article],
@@ -90,7 +85,7 @@ def publish_comments(
                 path=stored[slug][0].path.parent,
             )
         )
-    emails = author_emails(config)
+    emails = config.author_emails()
     policy_url = urls.COMMENT_POLICY_URL if settings.policy else ""
     sections: dict[str, CommentsView] = {}
     recent: list[RecentComment] = []

@@ -10,10 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import MutableMapping
+from typing import Any
 from urllib.parse import urlsplit
-
-import nh3
-from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = frozenset(
     {"p", "br", "a", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li"}
@@ -30,8 +28,7 @@ class CommentRenderer:
     """A reusable Markdown → sanitised HTML converter for comments."""
 
     def __init__(self, cache: MutableMapping[str, str] | None = None) -> None:
-        self._md = MarkdownIt("commonmark", {"html": False, "linkify": False})
-        self._md.disable("image")
+        self._md: Any = None  # made on first use: most builds render no new comment
         self._cache = cache if cache is not None else {}
 
     def render(self, body: str) -> str:
@@ -40,10 +37,20 @@ class CommentRenderer:
         cached = self._cache.get(key)
         if cached is None:
             text = _HTML_INVALID.sub("", body)
-            cached = self._cache[key] = self._clean(self._md.render(text))
+            cached = self._cache[key] = self._clean(self._markdown().render(text))
         return cached
 
+    def _markdown(self) -> Any:
+        if self._md is None:
+            from markdown_it import MarkdownIt
+
+            self._md = MarkdownIt("commonmark", {"html": False, "linkify": False})
+            self._md.disable("image")
+        return self._md
+
     def _clean(self, html: str) -> str:
+        import nh3
+
         return str(
             nh3.clean(
                 html,

@@ -10,7 +10,6 @@ from pathlib import Path
 from cssblog.comments.dedupe import DuplicateGroup, find_duplicates, is_duplicate
 from cssblog.comments.model import Comment, Status, clean_name, new_comment_id
 from cssblog.comments.moderation import Decision, moderate
-from cssblog.comments.publish import author_emails
 from cssblog.comments.sanitize import CommentRenderer, safe_url
 from cssblog.comments.store import MAX_COMMENT_BYTES, create_comment, load_comments, set_status
 from cssblog.config import SiteConfig
@@ -115,7 +114,7 @@ def add_comment(config: SiteConfig, new: NewComment, *, now: datetime) -> Added:
     decision = moderate(
         draft,
         config=config.comments,
-        author_emails=author_emails(config),
+        author_emails=config.author_emails(),
         history=comments,
         renderer=CommentRenderer(),
     )
@@ -172,7 +171,7 @@ def moderate_pending(config: SiteConfig, *, now: datetime) -> list[tuple[Comment
     """Apply the rules to every pending comment; return the ones whose status changed."""
     comments = all_comments(config)
     renderer = CommentRenderer()
-    emails = author_emails(config)
+    emails = config.author_emails()
     changed = []
     for comment in comments:
         if comment.status != "pending":

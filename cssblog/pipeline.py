@@ -1,0 +1,195 @@
+"""The stages of a build, in order: sources → Markdown → model → comments → render.
+
+Loaded only when a build has work to do: a rebuild with nothing changed never imports the
+Markdown, template and feed libraries (see :mod:`cssblog.state`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from cssblog import urls
+from cssblog.assets import collect_static, render_sitemap
+from cssblog.cache import CacheData
+from cssblog.comments.inbox import build_inbox
+from cssblog.comments.model import Comment
+from cssblog.comments.publish import PublishedComments, publish_comments
+from cssblog.comments.sanitize import CommentRenderer
+from cssblog.config import SiteConfig
+from cssblog.content import Page, Post
+from cssblog.convert import Body, convert_bodies, worker_count
+from cssblog.errors import ContentErrors, CssblogError
+from cssblog.feeds import render_comments_feed, render_feeds
+from cssblog.fingerprint import Fingerprints
+from cssblog.gather import Sources, load_sources
+from cssblog.incremental import OutputMemo
+from cssblog.markup import MarkdownRenderer, RenderedMarkdown
+from cssblog.output import OutputFile
+from cssblog.render import render_pages
+from cssblog.site import Article, PageDoc, Site, build_model, is_published
+from cssblog.sources import SourceFile
+from cssblog.state import next_change
+from cssblog.theme import Theme, find_theme, make_environment
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedSite:
+    """The whole site rendered in memory, ready to write."""
+
+    site: Site
+    files: tuple[OutputFile, ...]
+    warnings: tuple[CssblogError, ...]
+    comments: tuple[Comment, ...]
+    next_change: datetime | None = None
+
+
+def render_site(
+    config: SiteConfig,
+    *,
+    now: datetime,
+    drafts: bool,
+    progress: Progress | None = None,
+    cache: CacheData | None = None,
+    output: Path | None = None,
+    workers: int | None = 1,
+    read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]] | None = None,
+) -> RenderedSite:
+    """Every output file of the site, and the warnings; raise on any error.
+
+    With a ``cache`` and the ``output`` folder of the last build, only what changed is
+    converted and rendered again; the rest comes back as files to keep.
+    """
+    sources = load_sources(config, cache.sources if cache else None, read)
+    visible = [p for p in sources.posts if drafts or is_published(p, now)]
+    pages = [p for p in sources.pages if drafts or not p.draft]
+    links = _link_map(config, visible, pages)
+    items: list[Post | Page] = [*visible, *pages]
+    bodies = [_body(config.root, item) for item in items]
+    rendered = convert_bodies(
+        bodies,
+        links,
+        cache=cache.markdown if cache else None,
+        workers=worker_count() if workers is None else workers,
+        progress=progress,
+    )
+    warnings = [*_link_warnings(items, rendered), *sources.warnings]
+    renderer = MarkdownRenderer()
+    site = build_model(
+        config, visible, pages, rendered, now=now, drafts=drafts,
+        markdown_inline=renderer.render_inline, memo=cache.sources if cache else None,
+    )  # fmt: skip
+    policy_html = renderer.render_inline(config.comments.policy)
+    published = publish_comments(
+        sources.comments, site.posts, config, now=now, policy_html=policy_html,
+        renderer=CommentRenderer(cache.comment_html if cache else None),
+    )  # fmt: skip
+    warnings.extend(published.warnings)
+    theme = find_theme(config.root, config.site.theme)
+    memo = _memo(site, theme, cache, output)
+    files = _outputs(config, site, sources, published, policy_html, theme, memo)
+    if cache is not None and memo is not None:
+        cache.pages = memo.current
+    return RenderedSite(
+        site=site,
+        files=files,
+        warnings=tuple(warnings),
+        comments=sources.comments,
+        next_change=next_change(
+            sources.posts, now, drafts=drafts, close_after_days=config.comments.close_after_days
+        ),
+    )
+
+
+def _memo(
+    site: Site, theme: Theme, cache: CacheData | None, output: Path | None
+) -> OutputMemo | None:
+    if cache is None or output is None:
+        return None
+    salt = Fingerprints().of(tuple(
+        (str(p), p.read_bytes()) for d in theme.template_dirs for p in sorted(d.rglob("*"))
+        if p.is_file()
+    ))  # fmt: skip
+
+    def exists(path: PurePosixPath) -> bool:
+        return (output / path).is_file()
+
+    return OutputMemo(site, cache.pages, exists, salt, shared=(Article, PageDoc))
+
+
+def inbox_counts(config: SiteConfig, comments: Sequence[Comment], now: datetime) -> dict[str, int]:
+    items = build_inbox(comments, config.author_emails(), now=now, settings=config.comments)
+    return {
+        "pending_comments": sum(1 for i in items if i.kind == "pending"),
+        "unanswered_comments": sum(1 for i in items if i.kind == "unanswered"),
+    }
+
+
+def _relative(root: Path, item: Post | Page) -> PurePosixPath:
+    return PurePosixPath(_relative_name(item))
+
+
+def _relative_name(item: Post | Page) -> str:
+    """``posts/x.md`` for ``content/posts/x.md`` (sources are named relative to the site)."""
+    return item.source.as_posix().removeprefix("content/")
+
+
+def _body(root: Path, item: Post | Page) -> Body:
+    return Body(item.source, _relative(root, item), item.body, item.body_line)
+
+
+def _link_map(config: SiteConfig, posts: Sequence[Post], pages: Sequence[Page]) -> dict[str, str]:
+    """Source paths relative to ``content/`` (``posts/x.md``) → the URLs they publish at."""
+    links = {}
+    for post in posts:
+        url = urls.post_route(config.site.permalink, post.date, post.slug).url
+        links[_relative_name(post)] = url
+    for page in pages:
+        links[_relative_name(page)] = f"/{page.slug}/"
+    return links
+
+
+def _link_warnings(
+    items: Sequence[Post | Page], rendered: dict[Path, RenderedMarkdown]
+) -> Iterator[CssblogError]:
+    for item in items:
+        for problem in rendered[item.source].broken_links:
+            yield CssblogError(
+                f"link to {problem.target} does not match any published post or page",
+                path=item.source,
+                line=problem.line,
+                hint="check the file name, relative to this file",
+            )
+
+
+def _outputs(
+    config: SiteConfig,
+    site: Site,
+    sources: Sources,
+    comments: PublishedComments,
+    policy_html: str,
+    theme: Theme,
+    memo: OutputMemo | None,
+) -> tuple[OutputFile, ...]:
+    env = make_environment(theme)
+    pages, template_errors = render_pages(
+        site, env, comments.sections, policy_html if config.comments.policy else "", memo
+    )
+    if template_errors:
+        raise ContentErrors(template_errors)
+    page_urls = [
+        "/" + str(f.path.parent) + "/" if f.path.name == "index.html" else "/" + str(f.path)
+        for f in pages
+    ]
+    page_urls = [u.replace("/./", "/") for u in page_urls]
+    return (
+        *pages,
+        *render_feeds(site, memo),
+        render_comments_feed(site, comments.recent, memo),
+        *render_sitemap(site, page_urls),
+        *collect_static(theme, sources.files),
+    )
