@@ -294,3 +294,35 @@ def test_dates_without_offset_use_site_timezone(make_site: MakeSite) -> None:
     build_site(root, now=NOW)
     # 22:30 in New York is already 1 February in UTC; the URL follows the local date.
     assert "2026-01-31T22:30:00-05:00" in read(root / "output", "/2026/01/late/")
+
+
+def test_editor_leftovers_and_dotfiles_are_never_published(make_site: MakeSite) -> None:
+    root = make_site(
+        {
+            "content/posts/real.md": post("Real", "2026-01-01"),
+            "content/posts/real.md~": post("Backup copy", "2026-01-01"),
+            "content/posts/.real.md.swp": "swap",
+            "content/posts/.#real.md": "lock",
+            "content/posts/real.md___jb_tmp___": post("JetBrains temp", "2026-01-01"),
+            "content/static/.DS_Store": "junk",
+            "content/static/.env": "SECRET=1",
+            "content/static/ok.txt": "fine",
+        }
+    )
+    build_site(root, now=NOW)
+    names = {p.name for p in (root / "output").rglob("*")}
+    assert "ok.txt" in names
+    assert not names & {".DS_Store", ".env", "real.md~", ".real.md.swp"}
+    everything = "".join(p.read_text(errors="ignore") for p in (root / "output").rglob("*.html"))
+    assert "Backup copy" not in everything and "JetBrains temp" not in everything
+
+
+def test_symlinks_leaving_the_site_are_refused(make_site: MakeSite, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private key")
+    root = make_site({"content/posts/a.md": post("A", "2026-01-01")})
+    (root / "content/static").mkdir(parents=True)
+    (root / "content/static/leak.txt").symlink_to(secret)
+    with pytest.raises(ContentErrors, match="symbolic link points outside content/"):
+        build_site(root, now=NOW)
+    assert not (root / "output").exists()
