@@ -57,7 +57,6 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
                 problem=f"impossible date {node.value!r} ({exc})", problem_mark=node.start_mark
             ) from exc
 
-
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
@@ -99,6 +98,17 @@ def _refuse_aliases(root: Any) -> None:
         elif isinstance(node, yaml.SequenceNode):
             children = [(item, node.start_mark) for item in node.value]
         stack.extend(reversed(children))
+
+
+def _control_character(
+    exc: yaml.reader.ReaderError, block: str, path: Path, first_line: int
+) -> CssblogError:
+    return CssblogError(
+        f"invalid YAML: control character {exc.character!r} is not allowed",
+        path=path,
+        line=first_line + block.count("\n", 0, exc.position),
+        hint="remove control characters from the front matter",
+    )
 
 
 def decode_source(data: bytes, path: Path) -> str:
@@ -171,12 +181,7 @@ def _load_yaml(
     try:
         loader = _StrictLoader(block)
     except yaml.reader.ReaderError as exc:  # the reader refuses control characters up front
-        raise CssblogError(
-            f"invalid YAML: control character {exc.character!r} is not allowed",
-            path=path,
-            line=first_line + block.count("\n", 0, exc.position),
-            hint="remove control characters from the front matter",
-        ) from exc
+        raise _control_character(exc, block, path, first_line) from exc
     try:
         node = loader.get_single_node()
         if node is not None:
@@ -200,12 +205,7 @@ def _load_yaml(
         )
         raise CssblogError(f"invalid YAML: {problem}", path=path, line=line, hint=hint) from exc
     except yaml.reader.ReaderError as exc:  # libyaml reports bad characters while parsing
-        raise CssblogError(
-            f"invalid YAML: control character {exc.character!r} is not allowed",
-            path=path,
-            line=first_line + block.count("\n", 0, exc.position),
-            hint="remove control characters from the front matter",
-        ) from exc
+        raise _control_character(exc, block, path, first_line) from exc
     except yaml.YAMLError as exc:
         raise CssblogError(f"invalid YAML: {exc}", path=path, line=first_line) from exc
     finally:

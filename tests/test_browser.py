@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from cssblog.build import build_site
+from tests.browsing import browser, serve_folder
 from tests.conftest import NOW
 
-CHROMIUM = Path("/usr/bin/chromium")
+__all__ = ["browser"]  # the fixture, shared with the other browser tests
+
 ROOT = Path(__file__).parent.parent
 pytestmark = pytest.mark.browser
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -31,37 +25,8 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copytree(ROOT / "content", site / "content")
     shutil.copy(ROOT / "cssblog.toml", site)
     build_site(site, now=NOW)
-    handler = functools.partial(_QuietHandler, directory=str(site / "output"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Chromium is missing: the test command installs it with `apt-get install -y chromium`"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-gpu",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield chromium
-        chromium.close()
+    with serve_folder(site / "output") as url:
+        yield url
 
 
 def test_reader_follows_nav_to_customer_service_and_a_post(browser: object, site_url: str) -> None:

@@ -13,11 +13,8 @@ sanitiser alone is under test. A planted page proves the harness notices script 
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,12 +22,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from cssblog.build import build_site
+from tests.browsing import browser, serve_folder
 from tests.conftest import BASE_CONFIG, NOW, post
 from tests.test_comment_safety import U_ROWS, X_BODIES, comment_text
 
-CHROMIUM = Path("/usr/bin/chromium")
 POST_PATH = "/2026/01/p/"
 pytestmark = pytest.mark.browser
+__all__ = ["browser"]  # the shared fixture
 
 BODIES = {k: v for k, v in X_BODIES.items() if k.startswith("X-") and k <= "X-44"}
 URLS = {
@@ -52,11 +50,6 @@ CANARY = """<!doctype html>
 </article></section>
 </body></html>
 """
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 def _write_site(root: Path) -> int:
@@ -93,38 +86,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     approved = _write_site(root)
     build_site(root, now=NOW)
     (root / "output/canary.html").write_text(CANARY, encoding="utf-8")
-    handler = functools.partial(_QuietHandler, directory=str(root / "output"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_address[1]}", approved)
-    server.shutdown()
-    thread.join()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Chromium is missing: the test command installs it with `apt-get install -y chromium`"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-gpu",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        yield chromium
-        chromium.close()
+    with serve_folder(root / "output") as url:
+        yield Site(url, approved)
 
 
 @dataclass(frozen=True)
