@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 
 from cssblog.cache import cache_file, cache_key, carry_over, load_cache, save_cache, unchanged
-from cssblog.config import load_config
+from cssblog.config import SiteConfig, load_config
 from cssblog.errors import BuildLockedError, CssblogError
-from cssblog.sources import read_sources
+from cssblog.sources import SourceFile, read_sources
 from cssblog.state import (
     BuildState,
     forget_state,
@@ -75,38 +75,56 @@ def build_site(
         if state is not None and _output_whole(target) and state.still_current(inputs, now):
             return _nothing_to_do(state, target, started)
         forget_state(state_path)
-        store = cache_file(root / CACHE_DIR, target)
-        previous = load_cache(store, key)
-        cache = carry_over(previous)
-        from cssblog.pipeline import inbox_counts, render_site
-
-        result = render_site(
-            config, now=now, drafts=drafts, progress=progress, cache=cache, output=target,
-            workers=workers, read=read,
+        built, next_moment = _full_build(
+            config, target, key, read, now=now, drafts=drafts, progress=progress,
+            workers=workers, started=started,
         )  # fmt: skip
-        report = write_outputs(target, result.files)
-        if not unchanged(cache, previous):
-            save_cache(store, cache)
-        built = BuildReport(
-            output=target,
-            posts=len(result.site.posts),
-            pages=sum(1 for f in result.files if f.path.suffix == ".html"),
-            written=len(report.written),
-            unchanged=report.unchanged,
-            removed=len(report.removed),
-            warnings=result.warnings,
-            seconds=time.perf_counter() - started,
-            rendered=sum(
-                1 for f in result.files if f.data is not None and f.path.suffix == ".html"
-            ),
-            **inbox_counts(config, result.comments, now),
-        )
         save_state(state_path, BuildState(
-            inputs=inputs, next_change=result.next_change, posts=built.posts, pages=built.pages,
-            files=len(result.files), warnings=built.warnings,
+            inputs=inputs, next_change=next_moment, posts=built.posts, pages=built.pages,
+            files=built.unchanged + built.written, warnings=built.warnings,
             pending_comments=built.pending_comments, unanswered_comments=built.unanswered_comments,
         ))  # fmt: skip
     return built
+
+
+def _full_build(
+    config: SiteConfig,
+    target: Path,
+    key: str,
+    read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]],
+    *,
+    now: datetime,
+    drafts: bool,
+    progress: Progress | None,
+    workers: int | None,
+    started: float,
+) -> tuple[BuildReport, datetime | None]:
+    """Render what changed and write it; the report, and when time next changes the site."""
+    from cssblog.pipeline import inbox_counts, render_site  # the heavy libraries, only now
+
+    store = cache_file(config.root / CACHE_DIR, target)
+    previous = load_cache(store, key)
+    cache = carry_over(previous)
+    result = render_site(
+        config, now=now, drafts=drafts, progress=progress, cache=cache, output=target,
+        workers=workers, read=read,
+    )  # fmt: skip
+    report = write_outputs(target, result.files)
+    if not unchanged(cache, previous):
+        save_cache(store, cache)
+    built = BuildReport(
+        output=target,
+        posts=len(result.site.posts),
+        pages=sum(1 for f in result.files if f.path.suffix == ".html"),
+        written=len(report.written),
+        unchanged=report.unchanged,
+        removed=len(report.removed),
+        warnings=result.warnings,
+        seconds=time.perf_counter() - started,
+        rendered=sum(1 for f in result.files if f.data is not None and f.path.suffix == ".html"),
+        **inbox_counts(config, result.comments, now),
+    )
+    return built, result.next_change
 
 
 def _output_whole(output: Path) -> bool:

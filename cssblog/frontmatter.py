@@ -100,6 +100,28 @@ def _refuse_aliases(root: Any) -> None:
         stack.extend(reversed(children))
 
 
+def _marked_error(
+    exc: yaml.MarkedYAMLError, block: str, path: Path, first_line: int
+) -> CssblogError:
+    """A YAML error with its line in the file and, where it helps, how to fix it."""
+    mark = exc.problem_mark or exc.context_mark
+    # Count only \n: PyYAML also breaks lines at U+2028, U+2029 and NEL.
+    line = first_line + block.count("\n", 0, mark.index) if mark is not None else first_line
+    problem = exc.problem or "invalid YAML"
+    lines = block.split("\n")
+    offending = lines[line - first_line] if 0 <= line - first_line < len(lines) else ""
+    hint = (
+        "indent with spaces, not tabs"
+        if "\t" in offending[: len(offending) - len(offending.lstrip())] or "tab" in problem
+        else 'quote the value, e.g. title: "A: B"'
+        if "mapping values" in problem
+        else "unsupported YAML tag: front matter holds only plain values"
+        if "constructor" in problem or "tag" in problem
+        else None
+    )
+    return CssblogError(f"invalid YAML: {problem}", path=path, line=line, hint=hint)
+
+
 def _control_character(
     exc: yaml.reader.ReaderError, block: str, path: Path, first_line: int
 ) -> CssblogError:
@@ -188,22 +210,7 @@ def _load_yaml(
             _refuse_aliases(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        # Count only \n: PyYAML also breaks lines at U+2028, U+2029 and NEL.
-        line = first_line + block.count("\n", 0, mark.index) if mark is not None else first_line
-        problem = exc.problem or "invalid YAML"
-        lines = block.split("\n")
-        offending = lines[line - first_line] if 0 <= line - first_line < len(lines) else ""
-        hint = (
-            "indent with spaces, not tabs"
-            if "\t" in offending[: len(offending) - len(offending.lstrip())] or "tab" in problem
-            else 'quote the value, e.g. title: "A: B"'
-            if "mapping values" in problem
-            else "unsupported YAML tag: front matter holds only plain values"
-            if "constructor" in problem or "tag" in problem
-            else None
-        )
-        raise CssblogError(f"invalid YAML: {problem}", path=path, line=line, hint=hint) from exc
+        raise _marked_error(exc, block, path, first_line) from exc
     except yaml.reader.ReaderError as exc:  # libyaml reports bad characters while parsing
         raise _control_character(exc, block, path, first_line) from exc
     except yaml.YAMLError as exc:
@@ -212,6 +219,13 @@ def _load_yaml(
         loader.dispose()
     if data is None:
         return {}, {}, {}
+    return _checked_mapping(data, node, block, path, first_line)
+
+
+def _checked_mapping(
+    data: Any, node: Any, block: str, path: Path, first_line: int
+) -> tuple[dict[str, Any], dict[str, int], dict[str, str]]:
+    """The front matter as a mapping of text keys, with each key's line and raw value."""
     if not isinstance(data, dict):
         raise CssblogError(
             f"front matter must be a mapping of keys, not a {type(data).__name__}",

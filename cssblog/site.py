@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -185,41 +185,31 @@ def build_model(
     ``memo`` (the build cache) keeps the related-posts choice, which depends only on every
     post's URL, date, tags and categories.
     """
-    base = config.site.url
     visible = sorted(
         (p for p in posts if drafts or is_published(p, now)),
         key=lambda p: (p.date, p.slug),
         reverse=True,
     )
-    counts = Counter(c for p in visible for c in p.categories)
-    tag_counts = Counter(t for p in visible for t in p.tags)
-    categories = {name: _term(name, urls.category_url, counts[name]) for name in counts}
-    tags = {name: _term(name, urls.tag_url, tag_counts[name]) for name in tag_counts}
+    categories = _terms((c for p in visible for c in p.categories), urls.category_url)
+    tags = _terms((t for p in visible for t in p.tags), urls.tag_url)
     authors = _authors(config, visible, markdown_inline)
     cs_name = config.customer_service.category
     articles = tuple(
         _article(
             p,
             rendered[p.source],
-            base,
-            config.site.permalink,
+            config,
             tuple(categories[c] for c in p.categories),
             tuple(tags[t] for t in p.tags),
             authors[p.author],
-            is_cs=cs_name in p.categories,
             draft=not is_published(p, now),
         )
         for p in visible
     )
-    by_term: dict[str, list[Article]] = defaultdict(list)
-    for article in articles:
-        for term in (*article.categories, *article.tags):
-            by_term[term.url].append(article)
-        by_term[article.author.url].append(article)
-    posts_by_term = {url: tuple(items) for url, items in by_term.items()}
+    posts_by_term = _posts_by_term(articles)
     page_docs = tuple(
         sorted(
-            (_page(p, rendered[p.source], base) for p in pages if drafts or not p.draft),
+            (_page(p, rendered[p.source], config.site.url) for p in pages if drafts or not p.draft),
             key=lambda d: (d.title, d.slug),
         )
     )
@@ -243,6 +233,22 @@ def build_model(
         first_year=articles[-1].date.year if articles else None,
         last_year=articles[0].date.year if articles else None,
     )
+
+
+def _terms(names: Iterable[str], url_of: Callable[[str], str]) -> dict[str, Term]:
+    """Each name's term, with how many posts use it."""
+    counts = Counter(names)
+    return {name: _term(name, url_of, counts[name]) for name in counts}
+
+
+def _posts_by_term(articles: Sequence[Article]) -> dict[str, tuple[Article, ...]]:
+    """Posts of each category, tag and author page, newest first."""
+    by_term: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        for term in (*article.categories, *article.tags):
+            by_term[term.url].append(article)
+        by_term[article.author.url].append(article)
+    return {url: tuple(items) for url, items in by_term.items()}
 
 
 def _term(name: str, url_of: Callable[[str], str], count: int) -> Term:
@@ -273,16 +279,16 @@ def _authors(
 def _article(
     post: Post,
     body: RenderedMarkdown,
-    base: str,
-    permalink: str,
+    config: SiteConfig,
     categories: tuple[Term, ...],
     tags: tuple[Term, ...],
     author: Author,
     *,
-    is_cs: bool,
     draft: bool,
 ) -> Article:
-    url = urls.post_route(permalink, post.date, post.slug).url
+    base = config.site.url
+    is_cs = config.customer_service.category in post.categories
+    url = urls.post_route(config.site.permalink, post.date, post.slug).url
     return Article(
         title=post.title,
         slug=post.slug,
