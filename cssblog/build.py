@@ -109,7 +109,8 @@ def _full_build(
         config, now=now, drafts=drafts, progress=progress, cache=cache, output=target,
         workers=workers, read=read,
     )  # fmt: skip
-    report = write_outputs(target, result.files)
+    report = write_outputs(target, result.files, previous.manifest)
+    cache.manifest = frozenset(str(f.path) for f in result.files)
     if not unchanged(cache, previous):
         save_cache(store, cache)
     built = BuildReport(

@@ -11,13 +11,13 @@ import hashlib
 import os
 import pickle
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from cssblog import __version__
 
-_FORMAT = 1
+_FORMAT = 2  # raise when CacheData changes shape
 
 
 @dataclass(slots=True)
@@ -29,6 +29,8 @@ class CacheData:
     markdown: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     comment_html: dict[str, str] = field(default_factory=dict)
     pages: dict[str, tuple[bytes, frozenset[str]]] = field(default_factory=dict)
+    manifest: frozenset[str] | None = None
+    """The files the last build left in its output folder."""
 
 
 class Carried(dict[Any, Any]):
@@ -67,6 +69,7 @@ def unchanged(data: CacheData, previous: CacheData) -> bool:
     return (
         all(isinstance(c, Carried) and c.same_as_before for c in carried)
         and data.pages == previous.pages
+        and data.manifest == previous.manifest
     )
 
 
@@ -78,6 +81,7 @@ def carry_over(previous: CacheData) -> CacheData:
         markdown=Carried(previous.markdown),
         comment_html=Carried(previous.comment_html),
         pages=previous.pages,
+        manifest=previous.manifest,
     )
 
 
@@ -111,9 +115,17 @@ def load_cache(path: Path, key: str) -> CacheData:
         ValueError,
     ):
         return CacheData(key)
-    if not isinstance(data, CacheData) or data.key != key:
+    if not isinstance(data, CacheData) or not _complete(data) or data.key != key:
         return CacheData(key)
     return data
+
+
+def _complete(data: CacheData) -> bool:
+    """Every field is there (a cache written by an older shape may lack some)."""
+    try:
+        return all(getattr(data, f.name) is not MISSING for f in fields(data))
+    except AttributeError:
+        return False
 
 
 def save_cache(path: Path, data: CacheData) -> None:
@@ -126,6 +138,7 @@ def save_cache(path: Path, data: CacheData) -> None:
         markdown=dict(data.markdown),
         comment_html=dict(data.comment_html),
         pages=dict(data.pages),
+        manifest=data.manifest,
     )
     with temp.open("wb") as handle:
         pickle.dump(plain, handle, protocol=pickle.HIGHEST_PROTOCOL)

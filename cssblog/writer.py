@@ -68,13 +68,22 @@ def check_output_dir(output: Path, site_root: Path) -> Path:
     return resolved
 
 
-def write_outputs(output: Path, files: Sequence[OutputFile]) -> WriteReport:
-    """Make ``output`` hold exactly ``files`` (plus the marker), all or nothing."""
+def write_outputs(
+    output: Path, files: Sequence[OutputFile], manifest: frozenset[str] | None = None
+) -> WriteReport:
+    """Make ``output`` hold exactly ``files`` (plus the marker), all or nothing.
+
+    ``manifest`` names the files the last build left in ``output``; with it the folder is not
+    scanned (tens of thousands of entries on a large site), and files it does not name are left.
+    """
     _refuse_collisions(files)
     if output.is_dir():
         _finish_journal(output)  # before reclaiming: it may need a dead build's staging folder
     _reclaim_leftovers(output)
-    old = _existing(output)
+    whole = (output / MARKER).is_file()
+    old: dict[str, int | None] = (
+        dict.fromkeys(manifest) if manifest is not None and whole else dict(_existing(output))
+    )
     names = {f.path: str(f.path) for f in files}
     kept = [f.path for f in files if f.data is None and names[f.path] not in old]
     if kept:
@@ -86,7 +95,8 @@ def write_outputs(output: Path, files: Sequence[OutputFile]) -> WriteReport:
     changed = [
         f
         for f in files
-        if f.data is not None and not _same(output / f.path, f.data, old.get(names[f.path]))
+        if f.data is not None
+        and not _same(output / f.path, f.data, old.get(names[f.path]), names[f.path] in old)
     ]
     removed = [PurePosixPath(name) for name in sorted(set(old) - set(names.values()))]
     marker = OutputFile(PurePosixPath(MARKER), _MARKER_TEXT)
@@ -143,8 +153,9 @@ def _existing(output: Path) -> dict[str, int]:
     return found
 
 
-def _same(path: Path, data: bytes, size: int | None) -> bool:
-    if size is None or size != len(data):
+def _same(path: Path, data: bytes, size: int | None, known: bool) -> bool:
+    """``path`` holds ``data`` already (``size`` is None when only a manifest named it)."""
+    if not known or (size is not None and size != len(data)):
         return False
     try:
         return path.read_bytes() == data

@@ -179,3 +179,20 @@ def test_deleted_output_is_rebuilt_even_when_inputs_are_the_same(make_site: Make
     shutil.rmtree(root / "output")
     report = build_site(root, now=NOW)
     assert (root / "output/index.html").exists() and report.written > 0
+
+
+def test_cache_of_an_older_shape_is_ignored(make_site: MakeSite, tmp_path: Path) -> None:
+    import pickle
+
+    from cssblog.cache import CacheData
+
+    root = make_site(_files(4), config=CONFIG)
+    build_site(root, now=NOW)
+    (cache,) = (root / CACHE_DIR).glob("build-*.pickle")
+    stale = pickle.loads(cache.read_bytes())
+    partial = object.__new__(CacheData)  # as unpickled from a version without some fields
+    object.__setattr__(partial, "key", stale.key)
+    cache.write_bytes(pickle.dumps(partial))
+    edit_body(root)
+    build_site(root, now=NOW)
+    assert tree(root / "output") == cold_copy(root, tmp_path)
