@@ -15,6 +15,7 @@ from typing import Any
 
 from cssblog.fingerprint import Fingerprints
 
+# Methods of the site model and the data they read; any other method counts as reading it all.
 _METHOD_SOURCES = {"posts_of": "posts_by_term"}
 
 
@@ -80,5 +81,7 @@ class OutputMemo:
     def _site_part(self, name: str) -> bytes:
         if name not in self._site_parts:
             value = getattr(self.site, _METHOD_SOURCES.get(name, name), None)
-            self._site_parts[name] = b"method" if callable(value) else self.fingerprints.of(value)
+            if callable(value):  # a method whose data is not known: depend on all of the site
+                value = self.site
+            self._site_parts[name] = self.fingerprints.of(value)
         return self._site_parts[name]

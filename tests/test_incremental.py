@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,27 @@ def test_cache_of_an_older_shape_is_ignored(make_site: MakeSite, tmp_path: Path)
     edit_body(root)
     build_site(root, now=NOW)
     assert tree(root / "output") == cold_copy(root, tmp_path)
+
+
+def test_a_site_method_without_known_data_makes_the_page_depend_on_everything() -> None:
+    from pathlib import PurePosixPath
+
+    from cssblog.incremental import OutputMemo
+
+    @dataclass(frozen=True)
+    class Model:
+        title: str
+        items: tuple[str, ...]
+
+        def newest(self) -> str:
+            return self.items[0]
+
+    def memo_for(model: Model, previous: dict[str, tuple[bytes, frozenset[str]]]) -> OutputMemo:
+        return OutputMemo(model, previous, lambda path: True, b"salt")
+
+    first = memo_for(Model("t", ("a",)), {})
+    first.record("page", {"x": 1}, {"newest"})
+    unchanged = memo_for(Model("t", ("a",)), first.current)
+    assert unchanged.unchanged("page", PurePosixPath("p.html"), {"x": 1})
+    changed = memo_for(Model("t", ("b",)), first.current)
+    assert not changed.unchanged("page", PurePosixPath("p.html"), {"x": 1})
