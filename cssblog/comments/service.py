@@ -14,7 +14,7 @@ from cssblog.comments.sanitize import CommentRenderer, safe_url
 from cssblog.comments.store import MAX_COMMENT_BYTES, create_comment, load_comments, set_status
 from cssblog.config import SiteConfig
 from cssblog.errors import ContentErrors, CssblogError
-from cssblog.gather import load_sources
+from cssblog.gather import Sources, load_sources
 
 MAX_NAME = 245
 MAX_EMAIL = 100
@@ -90,8 +90,9 @@ def change_status(
 
 def add_comment(config: SiteConfig, new: NewComment, *, now: datetime) -> Added:
     """Check, moderate and store a new comment; refuse duplicates and closed posts."""
-    _validate(config, new)
-    comments = all_comments(config)
+    sources = load_sources(config)  # posts and comments, read once
+    _validate(config, new, sources)
+    comments = sources.comments
     draft = Comment(
         post_slug=new.post_slug,
         id=new_comment_id(now),
@@ -124,9 +125,9 @@ def add_comment(config: SiteConfig, new: NewComment, *, now: datetime) -> Added:
     return Added(stored, decision)
 
 
-def _validate(config: SiteConfig, new: NewComment) -> None:
+def _validate(config: SiteConfig, new: NewComment, sources: Sources) -> None:
     errors = []
-    posts = {p.slug: p for p in load_sources(config).posts}
+    posts = {p.slug: p for p in sources.posts}
     post = posts.get(new.post_slug)
     if post is None:
         errors.append(CssblogError(f"no post with slug {new.post_slug!r}"))
@@ -158,7 +159,7 @@ def _validate(config: SiteConfig, new: NewComment) -> None:
     if new.url and safe_url(new.url) is None:
         errors.append(CssblogError(f"not an http(s) address: {new.url!r}"))
     if new.parent is not None:
-        siblings = {c.id: c for c in all_comments(config) if c.post_slug == new.post_slug}
+        siblings = {c.id: c for c in sources.comments if c.post_slug == new.post_slug}
         if siblings.get(new.parent) is None or siblings[new.parent].status != "approved":
             errors.append(
                 CssblogError(f"no approved comment {new.parent!r} on this post to reply to")
