@@ -58,10 +58,9 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
             ) from exc
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
+        seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line
             if not isinstance(key, str | int | float | bool | None):
                 raise yaml.MarkedYAMLError(
                     problem="front-matter keys must be plain words",
@@ -71,7 +70,7 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc]
                 raise yaml.MarkedYAMLError(
                     problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark
                 )
-            seen[key] = line
+            seen.add(key)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping
 
