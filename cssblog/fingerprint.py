@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import pickle
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
@@ -30,6 +30,11 @@ class Fingerprints:
         self._memo: dict[int, tuple[Any, Any]] = {}
         self._fields: dict[type, tuple[str, ...]] = {}
         self._shared = frozenset(shared)
+
+    def keep_only(self, alive: Iterable[Any]) -> None:
+        """Forget every digest but those of ``alive`` objects (for reuse in the next build)."""
+        ids = {id(value) for value in alive}
+        self._memo = {k: v for k, v in self._memo.items() if k in ids}
 
     def of(self, value: Any) -> bytes:
         """A 16-byte digest of ``value`` that is the same in every process."""

@@ -43,12 +43,13 @@ class OutputMemo:
         exists: Callable[[PurePosixPath], bool],
         salt: bytes,
         shared: tuple[type, ...] = (),
+        fingerprints: Fingerprints | None = None,
     ) -> None:
         self.site = site
         self.previous = previous
         self.exists = exists
         self.salt = salt
-        self.fingerprints = Fingerprints(shared)
+        self.fingerprints = fingerprints or Fingerprints(shared)
         self.current: dict[str, tuple[bytes, frozenset[str]]] = {}
         self._site_parts: dict[str, bytes] = {}
         self.reused = 0

@@ -6,10 +6,12 @@ Markdown, template and feed libraries (see :mod:`cssblog.state`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from cssblog import urls
 from cssblog.assets import collect_static, render_sitemap
@@ -35,6 +37,38 @@ from cssblog.state import next_change
 from cssblog.theme import Theme, find_theme, make_environment
 
 Progress = Callable[[int, int], None]
+_SHARED = (Article, PageDoc)
+
+
+@dataclass(slots=True)
+class Warm:
+    """What a long-running process (the preview server) keeps in memory between builds."""
+
+    environment: tuple[bytes, Any] | None = None
+    """The Jinja environment with its compiled templates, and the digest of the theme's
+    templates it was made for."""
+    comment_threads: dict[Any, Any] = field(default_factory=dict)
+    """Each post's comment threads (see :func:`publish_comments`)."""
+    articles: dict[Any, Any] = field(default_factory=dict)
+    """Each post's :class:`Article` (see :func:`build_model`)."""
+    fingerprints: Fingerprints = field(default_factory=lambda: Fingerprints(_SHARED))
+    """Digests of the articles and comment threads above, which outlive one build."""
+
+    def keep(self, site: Site) -> None:
+        """After a build: keep the digests of what the next build may reuse."""
+        views: list[Any] = []
+        stack = [v for _, threads, _ in self.comment_threads.values() for v in threads]
+        while stack:
+            view = stack.pop()
+            views.append(view)
+            stack.extend(view.replies)
+        self.fingerprints.keep_only([*site.posts, *views])
+
+    def jinja(self, theme: Theme, salt: bytes) -> Any:
+        """An environment for ``theme``, reused while its templates are unchanged."""
+        if self.environment is None or self.environment[0] != salt:
+            self.environment = (salt, make_environment(theme))
+        return self.environment[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +92,7 @@ def render_site(
     output: Path | None = None,
     workers: int | None = 1,
     read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]] | None = None,
+    warm: Warm | None = None,
 ) -> RenderedSite:
     """Every output file of the site, and the warnings; raise on any error.
 
@@ -82,18 +117,24 @@ def render_site(
     site = build_model(
         config, visible, pages, rendered, now=now, drafts=drafts,
         markdown_inline=renderer.render_inline, memo=cache.sources if cache else None,
+        article_memo=warm.articles if warm is not None else None,
     )  # fmt: skip
     policy_html = renderer.render_inline(config.comments.policy)
     published = publish_comments(
         sources.comments, site.posts, config, now=now, policy_html=policy_html,
         renderer=CommentRenderer(cache.comment_html if cache else None),
+        memo=warm.comment_threads if warm is not None else None,
     )  # fmt: skip
     warnings.extend(published.warnings)
     theme = find_theme(config.root, config.site.theme)
-    memo = _memo(site, theme, cache, output)
-    files = _outputs(config, site, sources, published, policy_html, theme, memo)
+    salt = _theme_digest(theme)
+    memo = _memo(site, salt, cache, output, warm.fingerprints if warm is not None else None)
+    env = warm.jinja(theme, salt) if warm is not None else make_environment(theme)
+    files = _outputs(config, site, sources, published, policy_html, theme, memo, env)
     if cache is not None and memo is not None:
         cache.pages = memo.current
+    if warm is not None:
+        warm.keep(site)
     return RenderedSite(
         site=site,
         files=files,
@@ -105,20 +146,30 @@ def render_site(
     )
 
 
-def _memo(
-    site: Site, theme: Theme, cache: CacheData | None, output: Path | None
-) -> OutputMemo | None:
-    if cache is None or output is None:
-        return None
-    salt = Fingerprints().of(tuple(
+def _theme_digest(theme: Theme) -> bytes:
+    """A digest of every template file of the theme, with its path."""
+    return Fingerprints().of(tuple(
         (str(p), p.read_bytes()) for d in theme.template_dirs for p in sorted(d.rglob("*"))
         if p.is_file()
     ))  # fmt: skip
 
-    def exists(path: PurePosixPath) -> bool:
-        return (output / path).is_file()
 
-    return OutputMemo(site, cache.pages, exists, salt, shared=(Article, PageDoc))
+def _memo(
+    site: Site,
+    salt: bytes,
+    cache: CacheData | None,
+    output: Path | None,
+    fingerprints: Fingerprints | None = None,
+) -> OutputMemo | None:
+    if cache is None or output is None:
+        return None
+
+    folder = str(output)
+
+    def exists(path: PurePosixPath) -> bool:
+        return os.path.isfile(os.path.join(folder, path))  # noqa: PTH113, PTH118 (hot path)
+
+    return OutputMemo(site, cache.pages, exists, salt, shared=_SHARED, fingerprints=fingerprints)
 
 
 def inbox_counts(config: SiteConfig, comments: Sequence[Comment], now: datetime) -> dict[str, int]:
@@ -174,8 +225,8 @@ def _outputs(
     policy_html: str,
     theme: Theme,
     memo: OutputMemo | None,
+    env: Any,
 ) -> tuple[OutputFile, ...]:
-    env = make_environment(theme)
     pages, template_errors = render_pages(
         site, env, comments.sections, policy_html if config.comments.policy else "", memo
     )

@@ -179,11 +179,14 @@ def build_model(
     drafts: bool,
     markdown_inline: Callable[[str], str],
     memo: MutableMapping[tuple[Any, ...], Any] | None = None,
+    article_memo: MutableMapping[Any, Any] | None = None,
 ) -> Site:
     """Assemble the site model from checked sources and their rendered bodies.
 
     ``memo`` (the build cache) keeps the related-posts choice, which depends only on every
-    post's URL, date, tags and categories.
+    post's URL, date, tags and categories. ``article_memo`` (kept by a long-running preview) keeps
+    the last build's :class:`Article` of each post, reused while its inputs are the same
+    objects and values, so digests of unchanged posts need not be taken again.
     """
     visible = sorted(
         (p for p in posts if drafts or is_published(p, now)),
@@ -194,18 +197,19 @@ def build_model(
     tags = _terms((t for p in visible for t in p.tags), urls.tag_url)
     authors = _authors(config, visible, markdown_inline)
     cs_name = config.customer_service.category
+    made = _ArticleMemo(article_memo, config)
     articles = tuple(
-        _article(
+        made(
             p,
             rendered[p.source],
-            config,
             tuple(categories[c] for c in p.categories),
             tuple(tags[t] for t in p.tags),
             authors[p.author],
-            draft=not is_published(p, now),
+            not is_published(p, now),
         )
         for p in visible
     )
+    made.finish()
     posts_by_term = _posts_by_term(articles)
     page_docs = tuple(
         sorted(
@@ -274,6 +278,46 @@ def _authors(
             website=entry.url if entry else "",
         )
     return result
+
+
+class _ArticleMemo:
+    """Make articles, reusing the last build's where nothing they are made from changed."""
+
+    def __init__(self, memo: MutableMapping[Any, Any] | None, config: SiteConfig) -> None:
+        self._memo = memo
+        self._config = config
+        self._shape = (
+            config.site.url,
+            config.site.permalink,
+            config.customer_service.category,
+        )
+        self._used: dict[Any, Any] = {}
+
+    def __call__(
+        self,
+        post: Post,
+        body: RenderedMarkdown,
+        categories: tuple[Term, ...],
+        tags: tuple[Term, ...],
+        author: Author,
+        draft: bool,
+    ) -> Article:
+        if self._memo is None:
+            return _article(post, body, self._config, categories, tags, author, draft=draft)
+        key = (id(post), id(body), self._shape, categories, tags, author, draft)
+        found = self._memo.get(key)
+        if found is not None and found[0] is post and found[1] is body:
+            article: Article = found[2]
+        else:
+            article = _article(post, body, self._config, categories, tags, author, draft=draft)
+        self._used[key] = (post, body, article)  # holding post and body keeps their ids unique
+        return article
+
+    def finish(self) -> None:
+        """Forget the articles this build did not use."""
+        if self._memo is not None:
+            self._memo.clear()
+            self._memo.update(self._used)
 
 
 def _article(

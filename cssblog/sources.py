@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -52,8 +52,15 @@ def is_ignored_name(name: str) -> bool:
     return bool(_EDITOR_DEBRIS.search(name))
 
 
-def read_sources(content_dir: Path) -> tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]]:
-    """Every content file under ``content_dir`` in a stable order, and problems found on the way."""
+def read_sources(
+    content_dir: Path, unchanged: Mapping[str, SourceFile] | None = None
+) -> tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]]:
+    """Every content file under ``content_dir`` in a stable order, and problems found on the way.
+
+    ``unchanged`` maps locations known not to have changed since they were read (the preview
+    server learns this from the file watcher) to what was read then; those are not read again.
+    """
+    unchanged = unchanged or {}
     found: list[SourceFile] = []
     problems: list[CssblogError] = []
     if not content_dir.is_dir():
@@ -72,6 +79,10 @@ def read_sources(content_dir: Path) -> tuple[tuple[SourceFile, ...], tuple[Cssbl
                         hint="copy the file in instead",
                     )
                 )
+                continue
+            known = unchanged.get(entry.path)
+            if known is not None and known.kind == kind:
+                found.append(known)
                 continue
             try:
                 with open(entry.path, "rb") as handle:  # noqa: PTH123 (hot path: no Path)

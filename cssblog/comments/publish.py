@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from cssblog import urls
 from cssblog.comments.dedupe import find_duplicates
 from cssblog.comments.model import Comment, clean_name
 from cssblog.comments.sanitize import CommentRenderer, safe_url
 from cssblog.comments.thread import thread_comments
-from cssblog.config import SiteConfig
+from cssblog.config import CommentsSection, SiteConfig
 from cssblog.errors import CssblogError
 from cssblog.site import Article
 
@@ -68,8 +69,13 @@ def publish_comments(
     now: datetime,
     policy_html: str,
     renderer: CommentRenderer,
+    memo: MutableMapping[Any, Any] | None = None,
 ) -> PublishedComments:
-    """The comments sections of ``posts``; only approved comments are ever in them."""
+    """The comments sections of ``posts``; only approved comments are ever in them.
+
+    ``memo`` (kept by a long-running preview) holds each post's threads from the last build,
+    reused while the post's comment files and the settings that shape threads are the same.
+    """
     settings = config.comments
     by_slug = {p.slug: p for p in posts}
     warnings: list[CssblogError] = []
@@ -89,23 +95,26 @@ def publish_comments(
     policy_url = urls.COMMENT_POLICY_URL if settings.policy else ""
     sections: dict[str, CommentsView] = {}
     recent: list[RecentComment] = []
+    shape = (settings.duplicate_threshold, settings.max_depth, emails)
+    used: dict[Any, Any] = {}
     for post in posts:
         mode = _mode(post, config, now)
-        approved = [c for c in stored.get(post.slug, []) if c.status == "approved"]
-        shown, dup_warnings = _without_duplicates(approved, settings.duplicate_threshold)
-        warnings.extend(dup_warnings)
-        threaded = thread_comments(
-            shown, {c.id for c in stored.get(post.slug, [])}, settings.max_depth
-        )
-        warnings.extend(CssblogError(p.message, path=p.comment.path) for p in threaded.problems)
-        views = _views(threaded.children(), emails, renderer)
+        own = tuple(stored.get(post.slug, ()))
+        key = (shape, own)
+        parts = memo.get(key) if memo is not None and own else None
+        if parts is None:
+            parts = _threads(own, settings, emails, renderer)
+        if own:
+            used[key] = parts
+        count, views, problems = parts
+        warnings.extend(problems)
         if mode == "hidden":
             sections[post.url] = CommentsView(mode="hidden", count=0, post_slug=post.slug)
             continue
         form = settings.intake_url if mode == "open" else ""
         sections[post.url] = CommentsView(
             mode=mode,
-            count=len(shown),
+            count=count,
             threads=views,
             form_action=form,
             post_slug=post.slug,
@@ -114,7 +123,24 @@ def publish_comments(
         )
         recent.extend(RecentComment(post, v) for v in _flatten(views))
     recent.sort(key=lambda r: (r.comment.date, r.comment.id), reverse=True)
+    if memo is not None:
+        memo.clear()
+        memo.update(used)
     return PublishedComments(sections, tuple(recent), tuple(warnings))
+
+
+def _threads(
+    own: Sequence[Comment],
+    settings: CommentsSection,
+    emails: frozenset[str],
+    renderer: CommentRenderer,
+) -> tuple[int, tuple[CommentView, ...], tuple[CssblogError, ...]]:
+    """One post's comments: how many are shown, their threads, and the problems found."""
+    approved = [c for c in own if c.status == "approved"]
+    shown, warnings = _without_duplicates(approved, settings.duplicate_threshold)
+    threaded = thread_comments(shown, {c.id for c in own}, settings.max_depth)
+    warnings.extend(CssblogError(p.message, path=p.comment.path) for p in threaded.problems)
+    return len(shown), _views(threaded.children(), emails, renderer), tuple(warnings)
 
 
 def _mode(post: Article, config: SiteConfig, now: datetime) -> str:

@@ -1,0 +1,255 @@
+"""Keep a preview build of the site warm: rebuild only what changed, remember the last good one.
+
+The preview is built into ``.cssblog-cache/preview/`` with drafts and scheduled posts included
+and the comment form pointed at the preview server, so ``output/`` only ever holds what is
+published. Between rebuilds the cache stays in memory and only the files the watcher reported
+are read again; a failed rebuild leaves the last good preview in place and is described as
+:class:`Problem` values for the browser's error overlay.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Collection, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cssblog.build import CACHE_DIR, build_lock
+from cssblog.cache import CacheData, cache_file, cache_key, carry_over, load_cache, save_cache
+from cssblog.config import SiteConfig, load_config
+from cssblog.errors import BuildLockedError, ContentErrors, CssblogError
+from cssblog.sources import SourceFile, read_sources
+from cssblog.writer import check_output_dir, write_outputs
+
+INTAKE_PATH = "/_cssblog/comment"
+PREVIEW_DIR = "preview"
+EXCERPT_LINES = 3
+LOCK_WAIT = 10.0
+
+__all__ = ["INTAKE_PATH", "Outcome", "Preview", "Problem", "url_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One error of a failed rebuild, as the error overlay shows it."""
+
+    message: str
+    location: str
+    """``path:line`` relative to the site folder, or empty."""
+    hint: str
+    line: int | None
+    excerpt: tuple[tuple[int, str], ...]
+    """Numbered lines of the file around ``line``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one rebuild did."""
+
+    generation: int
+    """Counts rebuilds, failed ones included; the browser compares it with its page's."""
+    changed: frozenset[str]
+    """URLs of the files written or removed (``/`` for ``index.html``)."""
+    problems: tuple[Problem, ...]
+    warnings: tuple[str, ...]
+    seconds: float
+    pages: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """The rebuild succeeded."""
+        return not self.problems
+
+    @property
+    def css_only(self) -> bool:
+        """Only stylesheets changed (the browser may swap them without a reload)."""
+        return bool(self.changed) and all(url.endswith(".css") for url in self.changed)
+
+
+class Preview:
+    """The preview build of one site, rebuilt on demand and kept warm between rebuilds."""
+
+    def __init__(self, root: Path, *, drafts: bool = True, workers: int | None = None) -> None:
+        self.root = root.resolve()
+        self.output = self.root / CACHE_DIR / PREVIEW_DIR
+        self.drafts = drafts
+        self.workers = workers
+        self.generation = 0
+        self.last: Outcome | None = None
+        self.post_urls: dict[str, str] = {}
+        """Slug → URL of every post in the last good build (for the comment intake)."""
+        self._cache: CacheData | None = None
+        self._saved: CacheData | None = None
+        self._sources: dict[str, SourceFile] = {}
+        self._warm: Any = None
+
+    @property
+    def content_dir(self) -> Path:
+        """The site's ``content/`` folder."""
+        return self.root / "content"
+
+    def knows(self, location: str) -> bool:
+        """``location`` is a source of the last build, or could become one (a Markdown file)."""
+        return location.endswith(".md") or location in self._sources
+
+    def rebuild(self, now: datetime, changed: Collection[str] | None = None) -> Outcome:
+        """Rebuild the preview; ``changed`` names the files that changed (None: any may have).
+
+        Never raises for problems in the site: they are returned as the outcome's problems.
+        """
+        started = time.perf_counter()
+        self.generation += 1
+        try:
+            outcome = self._rebuild(now, changed, started)
+        except CssblogError as exc:
+            errors = exc.errors if isinstance(exc, ContentErrors) else (exc,)
+            outcome = self._failed(tuple(self._problem(e) for e in errors), started)
+        except Exception as exc:  # a bug must not stop the preview server
+            outcome = self._failed((self._crash(exc),), started)
+        self.last = outcome
+        return outcome
+
+    def close(self) -> None:
+        """Keep the warm cache on disk so the next ``serve`` starts fast."""
+        if self._cache is not None and self._cache is not self._saved:
+            save_cache(self._store(), self._cache)
+            self._saved = self._cache
+
+    def _rebuild(self, now: datetime, changed: Collection[str] | None, started: float) -> Outcome:
+        config = self._config()
+        output = check_output_dir(self.output, self.root)
+        with _lock(self.root):
+            read = read_sources(self.content_dir, self._unchanged(changed))
+            key = cache_key(config, self.drafts)
+            previous = self._cache if self._cache and self._cache.key == key else None
+            if previous is None:
+                previous = load_cache(self._store(), key)
+            cache = carry_over(previous)
+            from cssblog.pipeline import Warm, render_site  # the heavy libraries, only now
+
+            self._warm = self._warm or Warm()
+            result = render_site(
+                config, now=now, drafts=self.drafts, cache=cache, output=output,
+                workers=self.workers, read=read, warm=self._warm,
+            )  # fmt: skip
+            report = write_outputs(output, result.files, previous.manifest)
+        self._sources = {s.location: s for s in read[0]}
+        self._cache = _plain(cache, frozenset(str(f.path) for f in result.files))
+        if self._saved is None:
+            self.close()  # the first build of a session: a restarted server starts warm
+        self.post_urls = {p.slug: p.url for p in result.site.posts}
+        return Outcome(
+            generation=self.generation,
+            changed=frozenset(url_of(p) for p in (*report.written, *report.removed)),
+            problems=(),
+            warnings=tuple(str(w) for w in result.warnings),
+            seconds=time.perf_counter() - started,
+            pages=sum(1 for f in result.files if f.path.suffix == ".html"),
+        )
+
+    def _config(self) -> SiteConfig:
+        """The site's configuration, with the comment form posting to the preview server."""
+        config = load_config(self.root)
+        return replace(config, comments=replace(config.comments, intake_url=INTAKE_PATH))
+
+    def _store(self) -> Path:
+        return cache_file(self.root / CACHE_DIR, self.output)
+
+    def _unchanged(self, changed: Collection[str] | None) -> dict[str, SourceFile]:
+        if changed is None:
+            return {}
+        folders = tuple(c.rstrip("/") + "/" for c in changed)
+        return {
+            location: source
+            for location, source in self._sources.items()
+            if location not in changed and not location.startswith(folders)
+        }
+
+    def _failed(self, problems: tuple[Problem, ...], started: float) -> Outcome:
+        return Outcome(
+            generation=self.generation,
+            changed=frozenset(),
+            problems=problems,
+            warnings=(),
+            seconds=time.perf_counter() - started,
+        )
+
+    def _problem(self, error: CssblogError) -> Problem:
+        path = error.path
+        shown = ""
+        if path is not None:
+            absolute = path if path.is_absolute() else self.root / path
+            inside = absolute.is_relative_to(self.root)
+            shown = str(absolute.relative_to(self.root) if inside else path)
+        return Problem(
+            message=error.message,
+            location=f"{shown}:{error.line}" if shown and error.line else shown,
+            hint=error.hint or "",
+            line=error.line,
+            excerpt=_excerpt(self.root / path, error.line) if path and error.line else (),
+        )
+
+    def _crash(self, exc: Exception) -> Problem:
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+        return Problem(
+            message=f"internal error: {type(exc).__name__}: {exc}",
+            location=where,
+            hint="please report this with the file that triggers it",
+            line=None,
+            excerpt=(),
+        )
+
+
+def url_of(path: PurePosixPath) -> str:
+    """The URL an output file is served at: ``a/index.html`` → ``/a/``."""
+    text = str(path)
+    if text == "index.html":
+        return "/"
+    if text.endswith("/index.html"):
+        return "/" + text.removesuffix("index.html")
+    return "/" + text
+
+
+def _plain(cache: CacheData, manifest: frozenset[str]) -> CacheData:
+    """``cache`` with plain dicts (a carried-over dict keeps its predecessor alive)."""
+    return CacheData(
+        key=cache.key,
+        sources=dict(cache.sources),
+        markdown=dict(cache.markdown),
+        comment_html=dict(cache.comment_html),
+        pages=dict(cache.pages),
+        manifest=manifest,
+    )
+
+
+def _excerpt(path: Path, line: int) -> tuple[tuple[int, str], ...]:
+    try:
+        with path.open("rb") as handle:
+            text = handle.read(1 << 20).decode("utf-8", "replace")
+    except OSError:
+        return ()
+    lines = text.splitlines()
+    first = max(1, line - EXCERPT_LINES)
+    last = min(len(lines), line + EXCERPT_LINES)
+    return tuple((n, lines[n - 1][:300]) for n in range(first, last + 1))
+
+
+@contextmanager
+def _lock(root: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """The site's build lock, waiting a while for a ``cssblog build`` to finish."""
+    deadline = time.monotonic() + wait
+    with ExitStack() as stack:
+        while True:
+            try:
+                stack.enter_context(build_lock(root))
+                break
+            except BuildLockedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield
