@@ -27,6 +27,7 @@ from cssblog.theme import find_theme
 from cssblog.writer import JOURNAL, MARKER, check_output_dir, write_outputs
 
 CACHE_DIR = ".cssblog-cache"
+COMPILED_TEMPLATES = "templates"
 Progress = Callable[[int, int], None]
 
 __all__ = ["BuildReport", "build_lock", "build_site"]
@@ -107,7 +108,7 @@ def _full_build(
     cache = carry_over(previous)
     result = render_site(
         config, now=now, drafts=drafts, progress=progress, cache=cache, output=target,
-        workers=workers, read=read,
+        workers=workers, read=read, compiled=config.root / CACHE_DIR / COMPILED_TEMPLATES,
     )  # fmt: skip
     report = write_outputs(target, result.files, previous.manifest)
     cache.manifest = frozenset(str(f.path) for f in result.files)

@@ -17,7 +17,7 @@ from typing import Any
 
 from cssblog import __version__
 
-_FORMAT = 2  # raise when CacheData changes shape
+_FORMAT = 3  # raise when CacheData changes shape
 
 
 @dataclass(slots=True)
@@ -29,6 +29,8 @@ class CacheData:
     markdown: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     comment_html: dict[str, str] = field(default_factory=dict)
     pages: dict[str, tuple[bytes, frozenset[str]]] = field(default_factory=dict)
+    comment_threads: dict[Any, Any] = field(default_factory=dict)
+    """Each post's comment threads, by its comment files (see ``publish_comments``)."""
     manifest: frozenset[str] | None = None
     """The files the last build left in its output folder."""
 
@@ -69,6 +71,7 @@ def unchanged(data: CacheData, previous: CacheData) -> bool:
     return (
         all(isinstance(c, Carried) and c.same_as_before for c in carried)
         and data.pages == previous.pages
+        and data.comment_threads == previous.comment_threads
         and data.manifest == previous.manifest
     )
 
@@ -81,6 +84,7 @@ def carry_over(previous: CacheData) -> CacheData:
         markdown=Carried(previous.markdown),
         comment_html=Carried(previous.comment_html),
         pages=previous.pages,
+        comment_threads=dict(previous.comment_threads),
         manifest=previous.manifest,
     )
 
@@ -138,6 +142,7 @@ def save_cache(path: Path, data: CacheData) -> None:
         markdown=dict(data.markdown),
         comment_html=dict(data.comment_html),
         pages=dict(data.pages),
+        comment_threads=dict(data.comment_threads),
         manifest=data.manifest,
     )
     with temp.open("wb") as handle:

@@ -47,27 +47,26 @@ class Warm:
     environment: tuple[bytes, Any] | None = None
     """The Jinja environment with its compiled templates, and the digest of the theme's
     templates it was made for."""
-    comment_threads: dict[Any, Any] = field(default_factory=dict)
-    """Each post's comment threads (see :func:`publish_comments`)."""
     articles: dict[Any, Any] = field(default_factory=dict)
     """Each post's :class:`Article` (see :func:`build_model`)."""
     fingerprints: Fingerprints = field(default_factory=lambda: Fingerprints(_SHARED))
-    """Digests of the articles and comment threads above, which outlive one build."""
+    """Digests of the articles above and of the cache's comment threads, which outlive one
+    build."""
 
-    def keep(self, site: Site) -> None:
+    def keep(self, site: Site, comment_threads: dict[Any, Any]) -> None:
         """After a build: keep the digests of what the next build may reuse."""
         views: list[Any] = []
-        stack = [v for _, threads, _ in self.comment_threads.values() for v in threads]
+        stack = [v for _, threads, _ in comment_threads.values() for v in threads]
         while stack:
             view = stack.pop()
             views.append(view)
             stack.extend(view.replies)
         self.fingerprints.keep_only([*site.posts, *views])
 
-    def jinja(self, theme: Theme, salt: bytes) -> Any:
+    def jinja(self, theme: Theme, salt: bytes, compiled: Path | None) -> Any:
         """An environment for ``theme``, reused while its templates are unchanged."""
         if self.environment is None or self.environment[0] != salt:
-            self.environment = (salt, make_environment(theme))
+            self.environment = (salt, make_environment(theme, compiled))
         return self.environment[1]
 
 
@@ -93,6 +92,7 @@ def render_site(
     workers: int | None = 1,
     read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]] | None = None,
     warm: Warm | None = None,
+    compiled: Path | None = None,
 ) -> RenderedSite:
     """Every output file of the site, and the warnings; raise on any error.
 
@@ -123,18 +123,21 @@ def render_site(
     published = publish_comments(
         sources.comments, site.posts, config, now=now, policy_html=policy_html,
         renderer=CommentRenderer(cache.comment_html if cache else None),
-        memo=warm.comment_threads if warm is not None else None,
+        memo=cache.comment_threads if cache is not None else None,
     )  # fmt: skip
     warnings.extend(published.warnings)
     theme = find_theme(config.root, config.site.theme)
     salt = _theme_digest(theme)
     memo = _memo(site, salt, cache, output, warm.fingerprints if warm is not None else None)
-    env = warm.jinja(theme, salt) if warm is not None else make_environment(theme)
+    if warm is not None:
+        env = warm.jinja(theme, salt, compiled)
+    else:
+        env = make_environment(theme, compiled)
     files = _outputs(config, site, sources, published, policy_html, theme, memo, env)
     if cache is not None and memo is not None:
         cache.pages = memo.current
-    if warm is not None:
-        warm.keep(site)
+    if warm is not None and cache is not None:
+        warm.keep(site, cache.comment_threads)
     return RenderedSite(
         site=site,
         files=files,

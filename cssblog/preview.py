@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from cssblog.build import CACHE_DIR, build_lock
+from cssblog.build import CACHE_DIR, COMPILED_TEMPLATES, build_lock
 from cssblog.cache import CacheData, cache_file, cache_key, carry_over, load_cache, save_cache
 from cssblog.config import SiteConfig, load_config
 from cssblog.errors import BuildLockedError, ContentErrors, CssblogError
@@ -135,6 +135,7 @@ class Preview:
             result = render_site(
                 config, now=now, drafts=self.drafts, cache=cache, output=output,
                 workers=self.workers, read=read, warm=self._warm,
+                compiled=self.root / CACHE_DIR / COMPILED_TEMPLATES,
             )  # fmt: skip
             report = write_outputs(output, result.files, previous.manifest)
         self._sources = {s.location: s for s in read[0]}
@@ -223,6 +224,7 @@ def _plain(cache: CacheData, manifest: frozenset[str]) -> CacheData:
         markdown=dict(cache.markdown),
         comment_html=dict(cache.comment_html),
         pages=dict(cache.pages),
+        comment_threads=dict(cache.comment_threads),
         manifest=manifest,
     )
 

@@ -46,11 +46,20 @@ def find_theme(site_root: Path, name: str) -> Theme:
     )
 
 
-def make_environment(theme: Theme) -> jinja2.Environment:
-    """A Jinja environment with autoescape on and undefined names as errors."""
+def make_environment(theme: Theme, compiled: Path | None = None) -> jinja2.Environment:
+    """A Jinja environment with autoescape on and undefined names as errors.
+
+    ``compiled`` is a folder where compiled templates are kept between builds (Jinja checks
+    each against its template's source, so an edited template is compiled again).
+    """
     import jinja2  # loaded when pages are rendered, not for a build with nothing to do
 
+    cache = None
+    if compiled is not None:
+        compiled.mkdir(parents=True, exist_ok=True)
+        cache = jinja2.FileSystemBytecodeCache(str(compiled))
     env = jinja2.Environment(
+        bytecode_cache=cache,
         loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

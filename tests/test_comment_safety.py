@@ -724,10 +724,10 @@ def test_X49_pathological_body_renders_within_a_bound(make_site: MakeSite, body:
     assert comment_bodies(built.articles[0])
     renderer = CommentRenderer()
     renderer.render("warm up")
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU time: other work on a busy machine does not count
     renderer.render(body)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"rendering took {elapsed:.2f} s"
+    elapsed = time.thread_time() - started
+    assert elapsed < 1.0, f"rendering took {elapsed:.2f} s of CPU"
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cssblog.build import CACHE_DIR, build_site
+from cssblog.preview import Preview
 from tests.comment_helpers import comment_file
 from tests.conftest import BASE_CONFIG, NOW, MakeSite, post, tree
 
@@ -69,6 +70,23 @@ def approve_comment(root: Path) -> None:
     path.write_text(path.read_text().replace("status: pending", "status: approved"))
 
 
+def reply_to_comment(root: Path) -> None:
+    (root / "content/comments/p01/c3.md").write_text(
+        comment_file(
+            "Jane Writer",
+            "Thanks, Ann!",
+            date="2026-02-04 09:00",
+            email="jane@example.org",
+            parent="c1",
+        )
+    )
+
+
+def edit_comment(root: Path) -> None:
+    path = root / "content/comments/p01/c1.md"
+    path.write_text(path.read_text().replace("First!", "First, and edited."))
+
+
 def override_template(root: Path) -> None:
     target = root / "themes/default/templates/page.html"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +99,8 @@ SCENARIOS: dict[str, Callable[[Path], None]] = {
     "delete-post": delete_post,
     "retitle": retitle,
     "approve-comment": approve_comment,
+    "reply-to-comment": reply_to_comment,
+    "edit-comment": edit_comment,
     "override-template": override_template,
 }
 
@@ -93,6 +113,34 @@ def test_incremental_equals_cold(make_site: MakeSite, tmp_path: Path, scenario: 
     SCENARIOS[scenario](root)
     build_site(root, now=NOW)
     assert tree(root / "output") == cold_copy(root, tmp_path)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_warm_preview_equals_a_cold_preview(
+    make_site: MakeSite, tmp_path: Path, scenario: str
+) -> None:
+    """The preview server's in-memory rebuilds give the bytes of a fresh preview build."""
+    root = make_site(_files(12), config=CONFIG).resolve()
+    preview = Preview(root)
+    assert preview.rebuild(NOW).ok
+    before = {sub: tree_or_empty(root / sub) for sub in ("content", "themes")}
+    SCENARIOS[scenario](root)
+    changed = set()
+    for sub, old in before.items():
+        new = tree_or_empty(root / sub)
+        changed |= {str(root / sub / n) for n in set(old) | set(new) if old.get(n) != new.get(n)}
+    assert changed
+    assert preview.rebuild(NOW, changed=frozenset(changed)).ok
+
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
+    cold = Preview(fresh)
+    assert cold.rebuild(NOW).ok
+    assert tree(preview.output) == tree(cold.output)
+
+
+def tree_or_empty(folder: Path) -> dict[str, bytes]:
+    return tree(folder) if folder.is_dir() else {}
 
 
 def test_no_op_renders_nothing_and_one_edit_renders_few(make_site: MakeSite) -> None:
