@@ -198,3 +198,26 @@ def _push_other_commit(remote: Path, tmp_path: Path) -> str:
 
 def _tip(remote: Path) -> str:
     return git("--git-dir", str(remote), "rev-parse", "gh-pages").strip()
+
+
+def test_dot_paths_on_the_branch_are_kept(
+    make_site: MakeSite, remote: Path, tmp_path: Path
+) -> None:
+    root = git_site(make_site, remote)
+    deploy(root)
+    other = tmp_path / "other"
+    git("clone", "--quiet", "--branch", "gh-pages", str(remote), str(other))
+    (other / ".github/workflows").mkdir(parents=True)
+    (other / ".github/workflows/check.yml").write_text("on: push\n")
+    (other / ".github/run.sh").write_text("#!/bin/sh\n")
+    (other / ".github/run.sh").chmod(0o755)
+    git("-C", str(other), "add", ".github")
+    git("-C", str(other), "-c", "user.name=O", "-c", "user.email=o@o", "commit", "-qm", "ci")
+    git("-C", str(other), "push", "--quiet", "origin", "gh-pages")
+    edit_first_post(root)
+    planned = plan(root)
+    assert not any(str(c.path).startswith(".github") for c in planned.plan.removed)
+    publish(root, planned)
+    assert show(remote, "gh-pages:.github/workflows/check.yml") == b"on: push\n"
+    mode = git("--git-dir", str(remote), "ls-tree", "gh-pages", ".github/run.sh").split()[0]
+    assert mode == "100755"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from cssblog.deploy.plan import Entry, LocalTree, Plan, Progress, compare
+from cssblog.deploy.plan import Entry, LocalTree, Plan, Progress, compare, is_published_path
 from cssblog.deploy.process import DeployError, run
 from cssblog.deploy.targets import GitTarget
 
@@ -94,7 +94,8 @@ def plan(
     if changes.empty and parent is not None:
         return _git_plan(changes, commit=parent, parent=parent)
     _write_objects(repo, tree, extras, [c.path for c in changes.sends])
-    root_tree = _write_tree(repo, local)
+    kept = {p: e for p, e in remote.items() if not is_published_path(p) and p not in local}
+    root_tree = _write_tree(repo, {**local, **kept})  # .github/ and the like stay
     summary = (
         f"{len(changes.added)} added, {len(changes.changed)} changed, "
         f"{len(changes.removed)} removed"
@@ -198,8 +199,7 @@ def _write_objects(
 def _write_tree(repo: GitRepo, files: dict[PurePosixPath, Entry]) -> str:
     index = repo.cache / f"index-{os.getpid()}"
     listing = b"".join(
-        f"{_FILE_MODE} {entry.digest}\t{path}".encode() + b"\0"
-        for path, entry in sorted(files.items())
+        f"{_mode_and_id(entry)}\t{path}".encode() + b"\0" for path, entry in sorted(files.items())
     )
     env = {"GIT_INDEX_FILE": str(index)}  # a fresh index for each plan, then thrown away
     what = "writing the commit's tree"
@@ -208,6 +208,12 @@ def _write_tree(repo: GitRepo, files: dict[PurePosixPath, Entry]) -> str:
         return repo.git("write-tree", env=env, what=what).strip()
     finally:
         index.unlink(missing_ok=True)
+
+
+def _mode_and_id(entry: Entry) -> str:
+    """``100644 <id>``; entries kept from the branch may have another mode (``mode:id``)."""
+    mode, _, object_id = entry.digest.rpartition(":")
+    return f"{mode or _FILE_MODE} {object_id}"
 
 
 def _commit(repo: GitRepo, tree_id: str, parent: str | None, now: datetime, message: str) -> str:
