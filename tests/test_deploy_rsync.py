@@ -7,7 +7,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
+from cssblog.config import load_config
 from cssblog.deploy import rsync
+from cssblog.deploy.deployment import publish_deployment
 from cssblog.deploy.process import DeployError
 from cssblog.deploy.targets import RsyncTarget
 from tests.conftest import MakeSite, tree
@@ -159,3 +161,14 @@ def test_remote_destination_is_passed_as_written(tmp_path: Path) -> None:
     assert rsync.destination(target, tmp_path) == "jane@host:/var/www/"
     local = RsyncTarget(name="vps", destination="../www")
     assert rsync.destination(local, tmp_path / "site") == os.fspath(tmp_path / "site/../www")
+
+
+def test_progress_counts_the_bytes_rsync_sent(make_site: MakeSite, tmp_path: Path) -> None:
+    root = rsync_site(make_site, tmp_path / "www")
+    planned = plan(root)
+    seen: list[tuple[int, int]] = []
+    publish_deployment(load_config(root), planned, progress=lambda d, t: seen.append((d, t)))
+    total = planned.plan.bytes_to_send
+    assert seen[0] == (0, total) and seen[-1] == (total, total)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert len(seen) == len(planned.plan.added) + 1

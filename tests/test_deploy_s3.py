@@ -15,7 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from cssblog.cli import main
+from cssblog.config import load_config
 from cssblog.deploy import s3
+from cssblog.deploy.deployment import publish_deployment
 from cssblog.deploy.process import DeployError
 from tests.conftest import MakeSite
 from tests.deploy_helpers import deploy, deploy_site, edit_first_post, plan, publish, published
@@ -259,3 +261,16 @@ def test_content_types(name: str, expected: str) -> None:
 )
 def test_cache_control(name: str, expected: str) -> None:
     assert s3.cache_control(PurePosixPath(name)) == expected
+
+
+def test_progress_counts_the_bytes_uploaded(
+    make_site: MakeSite, moto: MotoServer, bucket: str
+) -> None:
+    root = s3_site(make_site, moto, bucket)
+    planned = plan(root)
+    seen: list[tuple[int, int]] = []
+    publish_deployment(load_config(root), planned, progress=lambda d, t: seen.append((d, t)))
+    total = planned.plan.bytes_to_send
+    assert total == sum(len(v) for v in published(root).values())
+    assert seen[0] == (0, total) and seen[-1] == (total, total)
+    assert len(seen) == len(published(root)) + 1
