@@ -11,8 +11,15 @@ from cssblog.build import build_site
 from cssblog.deploy.process import DeployError
 from cssblog.errors import CssblogError
 from tests.comment_helpers import comment_file
-from tests.conftest import NOW, MakeSite, post, tree
-from tests.deploy_helpers import COMMENT_BODY, COMMENT_ID, deploy_site, plan, publish
+from tests.conftest import BASE_CONFIG, NOW, MakeSite, post, tree
+from tests.deploy_helpers import (
+    COMMENT_BODY,
+    COMMENT_ID,
+    SITE_FILES,
+    deploy_site,
+    plan,
+    publish,
+)
 
 DIR = '[deploy.folder]\ntype = "dir"\npath = "../www"\n'
 COMMENT = "content/comments/first/" + COMMENT_ID + ".md"
@@ -215,3 +222,24 @@ def test_content_errors_stop_the_check(make_site: MakeSite) -> None:
     (root / "content/posts/bad.md").write_text("---\ntitle: [\n---\n")
     with pytest.raises(CssblogError):
         plan(root)
+
+
+def test_an_address_in_the_configuration_is_allowed(make_site: MakeSite) -> None:
+    config = (
+        BASE_CONFIG.replace(
+            'bio = "Jane runs a **support** team."', 'bio = "Find me at @jane@social.example.net."'
+        )
+        + "\n"
+        + DIR
+    )
+    root = make_site(SITE_FILES, config=config)
+    build_site(root, now=NOW)
+    assert "jane@social.example.net" in (root / "output/2026/01/first/index.html").read_text()
+    assert plan(root).check.errors == ()
+
+
+def test_a_readers_address_in_an_approved_comment_is_caught(make_site: MakeSite) -> None:
+    body = {COMMENT: comment_file("Priya Raman", "Write to me: priya.r@mail.example.net, thanks!")}
+    _, errors, _ = checked(make_site, **body)
+    assert len(errors) == 1
+    assert "priya.r@mail.example.net would be published" in errors[0]

@@ -9,7 +9,9 @@ that prints an address). Errors stop the deploy:
   (``comment-<id>``) or by a stretch of its text;
 - an email address in any text file. Commenters' addresses and ``[[authors]]`` addresses are
   never allowed; any other address is allowed only when the author wrote it into a published
-  post or page (a ``mailto:`` contact link, say).
+  post or page (a ``mailto:`` contact link, say) or into ``cssblog.toml``'s descriptions,
+  bios or comment policy (a fediverse handle). A reader's address in an approved comment's
+  text is not allowed.
 
 Warnings do not stop it: a page that was published and is about to vanish, a stale page that
 stays published, a link to a post that is not published yet.
@@ -22,7 +24,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from cssblog import urls
 from cssblog.comments.model import Comment
@@ -151,8 +153,14 @@ class _Scan:
                 self.forbidden[comment.email.strip().casefold()] = "a commenter's address"
         published: list[Post | Page] = [p for p in sources.posts if is_published(p, now)]
         published += [p for p in sources.pages if not p.draft]
+        written = [item.body for item in published] + [
+            config.site.description,
+            config.customer_service.description,
+            config.comments.policy,
+            *(a.bio for a in config.authors),
+        ]
         self.allowed = {
-            m.group(0).casefold() for item in published for m in _TEXT_EMAIL.finditer(item.body)
+            m.group(0).casefold() for text in written for m in _TEXT_EMAIL.finditer(text)
         }
         self.found: dict[str, _Found] = {}
         self.linked: dict[int, list[PurePosixPath]] = {}
@@ -249,10 +257,15 @@ def _unapproved(
             if by_anchor or (phrase and phrase in texts.plain(path)):
                 yield CssblogError(
                     f"comment {comment.key} is {comment.status} but would be published in {path}",
-                    path=comment.path.relative_to(config.root),
+                    path=_shown(comment.path, config.root),
                     hint="build again (leave out --no-build); only approved comments are published",
                 )
                 break
+
+
+def _shown(path: Path, root: Path) -> Path:
+    """``path`` relative to the site folder where it is inside it."""
+    return path.relative_to(root) if path.is_relative_to(root) else path
 
 
 class _Texts:

@@ -26,7 +26,7 @@ CNAME = PurePosixPath("CNAME")
 BASE_REF = "refs/cssblog/base"
 _FILE_MODE = "100644"
 _SCP_LIKE = re.compile(r"^[^/]+:")
-_REJECTED = ("non-fast-forward", "fetch first", "[rejected]", "stale info")
+_REJECTED = ("non-fast-forward", "fetch first", "[rejected]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +144,8 @@ def _fetch(repo: GitRepo, branch: str) -> str | None:
         what="reading the repository", hint="check `repository` in cssblog.toml and your "
         "access to it (an SSH key, or git's credential helper for https)",
     )  # fmt: skip
-    tip = next((line.split("\t")[0] for line in listed.splitlines() if line.endswith(ref)), None)
+    tips = [line.split("\t", 1) for line in listed.splitlines() if "\t" in line]
+    tip = next((object_id for object_id, name in tips if name == ref), None)
     if tip is None:
         return None
     repo.git("fetch", "--quiet", "--no-tags", "--depth=1", repo.url, f"+{ref}:{BASE_REF}",
