@@ -160,7 +160,7 @@ def test_a_failure_exits_1_with_the_command(make_site: MakeSite, tmp_path: Path)
 @pytest.mark.parametrize(
     ("config", "args", "message"),
     [
-        ("", [], "no deploy target in cssblog.toml"),
+        ("", [], "cssblog.toml: no [deploy.NAME] target"),
         (TWO, [], "2 deploy targets: choose one with --target"),
         (
             TWO,

@@ -88,7 +88,7 @@ def choose_target(config: SiteConfig, name: str | None) -> DeployTarget:
     names = [t.name for t in config.deploy]
     if not names:
         raise CssblogError(
-            "no deploy target in cssblog.toml",
+            "no [deploy.NAME] target",
             path=config.root / "cssblog.toml",
             hint='add one, e.g. [deploy.production] with type = "git" and repository = "..."; '
             "the README's Deploying section has examples",
