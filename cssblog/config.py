@@ -401,25 +401,22 @@ def reference_markdown() -> str:
         ("[[authors]]", AuthorSection),
         ("[comments]", CommentsSection),
     ):
-        out += [f"#### `{title}`", "", "| key | default | meaning |", "|---|---|---|"]
-        for f in fields(cls):
-            default = "*required*" if f.default is MISSING else _toml_value(f.default)
-            out.append(f"| `{f.name}` | {default} | {f.metadata['doc']} |")
-        out.append("")
+        out += [f"#### `{title}`", "", *_rows(cls, ())]
     for kind, target in TARGET_TYPES.items():
         summary = (target.__doc__ or "").split(": ", 1)[-1]
-        out += [
-            f'#### `[deploy.NAME]` with `type = "{kind}"`',
-            "",
-            summary[:1].upper() + summary[1:],
-        ]
-        out += ["", "| key | default | meaning |", "|---|---|---|"]
-        out.append(f'| `type` | *required* | `"{kind}"` |')
-        for f in fields(target)[1:]:  # the name comes from the table header
-            default = "*required*" if f.default is MISSING else _toml_value(f.default)
-            out.append(f"| `{f.name}` | {default} | {f.metadata['doc']} |")
-        out.append("")
+        title = f'#### `[deploy.NAME]` with `type = "{kind}"`'
+        # the name comes from the table header, the type is the table's first key
+        out += [title, "", summary[:1].upper() + summary[1:], ""]
+        out += _rows(target, (f'| `type` | *required* | `"{kind}"` |',), skip=1)
     return "\n".join(out)
+
+
+def _rows(cls: type[Any], first: tuple[str, ...], skip: int = 0) -> list[str]:
+    rows = ["| key | default | meaning |", "|---|---|---|", *first]
+    for f in fields(cls)[skip:]:
+        default = "*required*" if f.default is MISSING else _toml_value(f.default)
+        rows.append(f"| `{f.name}` | {default} | {f.metadata['doc']} |")
+    return [*rows, ""]
 
 
 def _toml_value(value: object) -> str:
