@@ -13,6 +13,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cssblog.deploy.targets import TARGET_TYPES, DeployTarget, target_problems
 from cssblog.errors import ConfigError, CssblogError
 
 CONFIG_NAME = "cssblog.toml"
@@ -91,6 +92,8 @@ class SiteConfig:
     customer_service: CustomerServiceSection
     authors: tuple[AuthorSection, ...]
     comments: CommentsSection
+    deploy: tuple[DeployTarget, ...] = ()
+    """The ``[deploy.NAME]`` targets, in the order the file names them."""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -159,7 +162,7 @@ class _Validator:
         self.occurrence = 0  # which [[table]] of an array is being checked
 
     def config(self, root: Path, data: dict[str, Any]) -> SiteConfig:
-        known = [*_SECTIONS, "authors"]
+        known = [*_SECTIONS, "authors", "deploy"]
         for key in data:
             if key not in known:
                 self._unknown(key, known, None)
@@ -177,6 +180,7 @@ class _Validator:
             self.occurrence = index
             authors.append(self._section("authors", AuthorSection, raw_author))
         self.occurrence = 0
+        deploy = self._deploy(data.get("deploy", {}))
         self._check_site(site)
         if comments is not None and not 0 < comments.duplicate_threshold <= 1:
             self._error(
@@ -193,15 +197,63 @@ class _Validator:
             customer_service=cs,
             authors=tuple(a for a in authors if a is not None),
             comments=comments,
+            deploy=deploy,
         )
 
-    def _section(self, name: str, cls: type[Any], raw: object) -> Any:
+    def _deploy(self, raw: object) -> tuple[DeployTarget, ...]:
+        """``[deploy.NAME]`` tables, each checked against the fields of its ``type``."""
+        if not isinstance(raw, dict) or not all(isinstance(t, dict) for t in raw.values()):
+            self._error(
+                "`deploy` must hold one table per target",
+                "deploy",
+                None,
+                hint='for example [deploy.production] with type = "git"',
+            )
+            return ()
+        targets = []
+        for name, table in raw.items():
+            section = f"deploy.{name}"
+            kind = table.get("type")
+            cls = TARGET_TYPES.get(kind) if isinstance(kind, str) else None
+            if cls is None:
+                self._bad_type(kind, section)
+                continue
+            settings = {key: value for key, value in table.items() if key != "type"}
+            target = self._section(section, cls, settings, fixed={"name": name})
+            if target is None:
+                continue
+            problems = list(target_problems(target))
+            for problem in problems:
+                self._error(
+                    f"[{section}] {problem.message}", problem.key, section, hint=problem.hint
+                )
+            if not problems:
+                targets.append(target)
+        return tuple(targets)
+
+    def _bad_type(self, kind: object, section: str) -> None:
+        types = list(TARGET_TYPES)
+        known = ", ".join(f'"{t}"' for t in types)
+        if kind is None:
+            self._error(f"[{section}] needs `type`", None, section, hint=f"one of {known}")
+            return
+        close = difflib.get_close_matches(str(kind), types, n=1)
+        self._error(
+            f"[{section}] unknown type {kind!r}",
+            "type",
+            section,
+            hint=f'did you mean "{close[0]}"?' if close else f"one of {known}",
+        )
+
+    def _section(
+        self, name: str, cls: type[Any], raw: object, fixed: dict[str, Any] | None = None
+    ) -> Any:
         if not isinstance(raw, dict):
             self._error(f"[{name}] must be a table", name, None)
             return None
         hints = typing.get_type_hints(cls)
-        names = [f.name for f in fields(cls)]
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = dict(fixed or {})
+        names = [f.name for f in fields(cls) if f.name not in values]
         for key, value in raw.items():
             if key not in names:
                 self._unknown(key, names, name)
@@ -210,6 +262,8 @@ class _Validator:
             if coerced is not None:
                 values[key] = coerced
         for f in fields(cls):
+            if f.name in (fixed or {}):
+                continue
             if f.default is MISSING and f.name not in values and f.name in raw:
                 return None  # its own error was reported
             if f.default is MISSING and f.name not in raw:
@@ -347,12 +401,22 @@ def reference_markdown() -> str:
         ("[[authors]]", AuthorSection),
         ("[comments]", CommentsSection),
     ):
-        out += [f"#### `{title}`", "", "| key | default | meaning |", "|---|---|---|"]
-        for f in fields(cls):
-            default = "*required*" if f.default is MISSING else _toml_value(f.default)
-            out.append(f"| `{f.name}` | {default} | {f.metadata['doc']} |")
-        out.append("")
+        out += [f"#### `{title}`", "", *_rows(cls, ())]
+    for kind, target in TARGET_TYPES.items():
+        summary = (target.__doc__ or "").split(": ", 1)[-1]
+        title = f'#### `[deploy.NAME]` with `type = "{kind}"`'
+        # the name comes from the table header, the type is the table's first key
+        out += [title, "", summary[:1].upper() + summary[1:], ""]
+        out += _rows(target, (f'| `type` | *required* | `"{kind}"` |',), skip=1)
     return "\n".join(out)
+
+
+def _rows(cls: type[Any], first: tuple[str, ...], skip: int = 0) -> list[str]:
+    rows = ["| key | default | meaning |", "|---|---|---|", *first]
+    for f in fields(cls)[skip:]:
+        default = "*required*" if f.default is MISSING else _toml_value(f.default)
+        rows.append(f"| `{f.name}` | {default} | {f.metadata['doc']} |")
+    return [*rows, ""]
 
 
 def _toml_value(value: object) -> str:

@@ -248,7 +248,7 @@ def test_unknown_section_suggests_closest(tmp_path: Path) -> None:
 def test_unknown_section_without_close_match_lists_sections(tmp_path: Path) -> None:
     error = problem(tmp_path, MINIMAL + "\n[frobnicate]\nx = 1\n")
     assert error.line == 4
-    assert error.hint == "known keys: site, customer_service, comments, authors"
+    assert error.hint == "known keys: site, customer_service, comments, authors, deploy"
 
 
 def test_unknown_keys_are_all_reported(tmp_path: Path) -> None:
