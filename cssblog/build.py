@@ -112,6 +112,7 @@ def _full_build(
     )  # fmt: skip
     report = write_outputs(target, result.files, previous.manifest)
     cache.manifest = frozenset(str(f.path) for f in result.files)
+    counts = inbox_counts(config, result.comments, now, cache.duplicate_groups)
     if not unchanged(cache, previous):
         save_cache(store, cache)
     built = BuildReport(
@@ -124,7 +125,7 @@ def _full_build(
         warnings=result.warnings,
         seconds=time.perf_counter() - started,
         rendered=sum(1 for f in result.files if f.data is not None and f.path.suffix == ".html"),
-        **inbox_counts(config, result.comments, now),
+        **counts,
     )
     return built, result.next_change
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from cssblog import __version__
 
-_FORMAT = 3  # raise when CacheData changes shape
+_FORMAT = 4  # raise when CacheData changes shape
 
 
 @dataclass(slots=True)
@@ -31,6 +31,8 @@ class CacheData:
     pages: dict[str, tuple[bytes, frozenset[str]]] = field(default_factory=dict)
     comment_threads: dict[Any, Any] = field(default_factory=dict)
     """Each post's comment threads, by its comment files (see ``publish_comments``)."""
+    duplicate_groups: dict[Any, Any] = field(default_factory=dict)
+    """Each post's duplicate comments, by its comment files (see ``find_duplicates``)."""
     manifest: frozenset[str] | None = None
     """The files the last build left in its output folder."""
 
@@ -72,6 +74,7 @@ def unchanged(data: CacheData, previous: CacheData) -> bool:
         all(isinstance(c, Carried) and c.same_as_before for c in carried)
         and data.pages == previous.pages
         and data.comment_threads == previous.comment_threads
+        and data.duplicate_groups == previous.duplicate_groups
         and data.manifest == previous.manifest
     )
 
@@ -85,6 +88,7 @@ def carry_over(previous: CacheData) -> CacheData:
         comment_html=Carried(previous.comment_html),
         pages=previous.pages,
         comment_threads=dict(previous.comment_threads),
+        duplicate_groups=dict(previous.duplicate_groups),
         manifest=previous.manifest,
     )
 
@@ -143,6 +147,7 @@ def save_cache(path: Path, data: CacheData) -> None:
         comment_html=dict(data.comment_html),
         pages=dict(data.pages),
         comment_threads=dict(data.comment_threads),
+        duplicate_groups=dict(data.duplicate_groups),
         manifest=data.manifest,
     )
     with temp.open("wb") as handle:

@@ -7,7 +7,7 @@ Markdown, template and feed libraries (see :mod:`cssblog.state`).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -175,8 +175,15 @@ def _memo(
     return OutputMemo(site, cache.pages, exists, salt, shared=_SHARED, fingerprints=fingerprints)
 
 
-def inbox_counts(config: SiteConfig, comments: Sequence[Comment], now: datetime) -> dict[str, int]:
-    items = build_inbox(comments, config.author_emails(), now=now, settings=config.comments)
+def inbox_counts(
+    config: SiteConfig,
+    comments: Sequence[Comment],
+    now: datetime,
+    memo: MutableMapping[Any, Any] | None = None,
+) -> dict[str, int]:
+    items = build_inbox(
+        comments, config.author_emails(), now=now, settings=config.comments, memo=memo
+    )
     return {
         "pending_comments": sum(1 for i in items if i.kind == "pending"),
         "unanswered_comments": sum(1 for i in items if i.kind == "unanswered"),

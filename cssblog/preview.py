@@ -225,6 +225,7 @@ def _plain(cache: CacheData, manifest: frozenset[str]) -> CacheData:
         comment_html=dict(cache.comment_html),
         pages=dict(cache.pages),
         comment_threads=dict(cache.comment_threads),
+        duplicate_groups=dict(cache.duplicate_groups),
         manifest=manifest,
     )
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Any
 
 from cssblog.comments.model import Comment, identity
 
@@ -50,15 +51,33 @@ def similar(x: str, y: str, threshold: float) -> bool:
     return matcher.real_quick_ratio() >= threshold and matcher.ratio() >= threshold
 
 
-def find_duplicates(comments: Iterable[Comment], threshold: float) -> tuple[DuplicateGroup, ...]:
-    """Groups of duplicates among ``comments`` (already-marked duplicates and spam left out)."""
+def find_duplicates(
+    comments: Iterable[Comment],
+    threshold: float,
+    memo: MutableMapping[Any, list[DuplicateGroup]] | None = None,
+) -> tuple[DuplicateGroup, ...]:
+    """Groups of duplicates among ``comments`` (already-marked duplicates and spam left out).
+
+    ``memo`` (the build cache) keeps each post's groups from the last build, reused while the
+    post's comments are the same.
+    """
     by_post: dict[str, list[Comment]] = defaultdict(list)
     for comment in comments:
         if comment.status not in ("duplicate", "spam", "rejected"):
             by_post[comment.post_slug].append(comment)
     groups: list[DuplicateGroup] = []
+    used: dict[Any, list[DuplicateGroup]] = {}
     for post_comments in by_post.values():
-        groups.extend(_groups(sorted(post_comments, key=lambda c: (c.date, c.id)), threshold))
+        ordered = tuple(sorted(post_comments, key=lambda c: (c.date, c.id)))
+        key = (threshold, ordered)
+        found = memo.get(key) if memo is not None else None
+        if found is None:
+            found = _groups(ordered, threshold)
+        used[key] = found
+        groups.extend(found)
+    if memo is not None:
+        memo.clear()
+        memo.update(used)
     return tuple(groups)
 
 

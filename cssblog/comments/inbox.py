@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from cssblog.comments.dedupe import find_duplicates
 from cssblog.comments.model import Comment
@@ -30,13 +30,13 @@ def build_inbox(
     *,
     now: datetime,
     settings: CommentsSection,
+    memo: MutableMapping[Any, Any] | None = None,
 ) -> tuple[InboxItem, ...]:
     """Pending comments, then approved reader comments no site author has replied to yet;
     each group oldest first; the copies of a duplicate count once. ``overdue``: older than
-    ``reply_within_hours``."""
-    copies = {
-        c.key for g in find_duplicates(comments, settings.duplicate_threshold) for c in g.copies
-    }
+    ``reply_within_hours``. ``memo``: see :func:`find_duplicates`."""
+    groups = find_duplicates(comments, settings.duplicate_threshold, memo)
+    copies = {c.key for g in groups for c in g.copies}
     answered = {
         c.parent
         for c in comments
