@@ -30,7 +30,7 @@ def intake(site: Path, host: str, port: int, quiet: bool) -> None:
 
     _log_to_stderr(logging.WARNING if quiet else logging.INFO)
     with reported():
-        config = load_config(site)
+        config = load_config(site.resolve())  # a long-running service: absolute paths
         app = make_app(config, environ=os.environ, clock=now)
         try:
             server = make_server(host, port, app)

@@ -364,19 +364,27 @@ class _Validator:
                     "intake",
                     hint='for example "127.0.0.1", "::1" or "10.0.0.0/8"',
                 )
-        queue = PurePosixPath(intake.queue_dir)
+        self._check_queue(intake.queue_dir, root)
+        self._check_mail(intake)
+
+    def _check_queue(self, queue_dir: str, root: Path) -> None:
+        queue = PurePosixPath(queue_dir)
         if (
             queue.is_absolute()
             or ".." in queue.parts
             or not queue.parts
+            or queue.parts[0] in ("output", ".cssblog-cache")  # the build replaces those
             or not (root / queue).resolve().is_relative_to(root.resolve())
         ):
             self._error(
-                f"[intake] queue_dir {intake.queue_dir!r} must be a folder inside the site",
+                f"[intake] queue_dir {queue_dir!r} must be a folder inside the site, "
+                "outside output/ and .cssblog-cache/",
                 "queue_dir",
                 "intake",
                 hint='the default is "content/comments", where the build reads comments',
             )
+
+    def _check_mail(self, intake: IntakeSection) -> None:
         for key in ("notify_email", "smtp_from"):
             value = getattr(intake, key)
             if value and not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+", value):

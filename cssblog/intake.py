@@ -45,6 +45,7 @@ for text) and the other fields."""
 FIELDS = ("post", "parent", "author", "email", "url", "body", "homepage")
 HONEYPOT = "homepage"
 RENDERED_KEPT = 256
+"""Comment bodies whose rendering (for the link count) is kept, at most."""
 LABELS = {
     "post": "the post",
     "parent": "the comment replied to",
@@ -63,8 +64,10 @@ __all__ = [
     "FIELDS",
     "FORM_TYPE",
     "JSON_TYPE",
+    "LABELS",
     "MAX_FORM_BYTES",
     "FormError",
+    "Gate",
     "Intake",
     "Received",
     "UnsupportedType",
@@ -230,14 +233,7 @@ class Intake:
             return _refused(slug, problems, shown)
         if problem is not None or post is None:
             return _refused(slug, [problem] if problem else [])
-        new = NewComment(
-            post_slug=slug,
-            author=fields.get("author", ""),
-            email=fields.get("email", ""),
-            url=fields.get("url", ""),
-            body=fields.get("body", ""),
-            parent=fields.get("parent", "").strip() or None,
-        )
+        new = _new_comment(slug, fields)
         if len(self._rendered) > RENDERED_KEPT:
             self._rendered.clear()
         self._renderer.count_links(new.body)  # the slow part of moderating, outside the lock
@@ -288,6 +284,17 @@ class Intake:
                     config.root, base, config.tz, refresh=self._refresh, clock=self._clock
                 )
             return self._indexes[key]
+
+
+def _new_comment(slug: str, fields: Mapping[str, str]) -> NewComment:
+    return NewComment(
+        post_slug=slug,
+        author=fields.get("author", ""),
+        email=fields.get("email", ""),
+        url=fields.get("url", ""),
+        body=fields.get("body", ""),
+        parent=fields.get("parent", "").strip() or None,
+    )
 
 
 def _field_problems(config: SiteConfig, fields: Mapping[str, str]) -> list[Problem]:

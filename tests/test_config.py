@@ -582,6 +582,7 @@ def test_intake_every_field_can_be_set(tmp_path: Path) -> None:
         ('queue_dir = "../elsewhere"', "must be a folder inside the site"),
         ('queue_dir = "/var/spool/comments"', "must be a folder inside the site"),
         ('queue_dir = "."', "must be a folder inside the site"),
+        ('queue_dir = "output/comments"', "outside output/ and .cssblog-cache/"),
         ('notify_email = "moderator"', "notify_email is not an email address"),
         ('smtp_from = "a b@example.org"', "smtp_from is not an email address"),
         ("smtp_port = 70000", "smtp_port must be from 1 to 65535"),
