@@ -73,7 +73,9 @@ class CommentsSection:
     moderation: Literal["all", "first-time", "none"] = _doc(
         "Which comments wait for approval: all, first-time commenters, or none.", "first-time"
     )
-    require_name: bool = _doc("Reject comments without a name.", True)
+    require_name: bool = _doc(
+        "Reject comments without a name (at the intake, also without an email address).", True
+    )
     blocked_names: tuple[str, ...] = _doc("Names that are rejected.", ("anonymous",))
     blocked_words: tuple[str, ...] = _doc("Words that hold a comment, beside the bundled list.", ())
     max_links: int = _doc("More links than this hold a comment for moderation.", 2)
