@@ -14,6 +14,7 @@ from cssblog import __version__
 from cssblog.build import build_site
 from cssblog.cli_comments import comments
 from cssblog.cli_deploy import deploy
+from cssblog.cli_intake import intake
 from cssblog.cli_serve import serve
 from cssblog.cliutil import SITE_OPTION, now, reported
 from cssblog.config import load_config
@@ -123,3 +124,4 @@ def _progress() -> Iterator[Callable[[int, int], None] | None]:
 main.add_command(comments)
 main.add_command(serve)
 main.add_command(deploy)
+main.add_command(intake)

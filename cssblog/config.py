@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import re
 import tomllib
 import typing
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cssblog.deploy.targets import TARGET_TYPES, DeployTarget, target_problems
 from cssblog.errors import ConfigError, CssblogError
+from cssblog.urls import origin
 
 CONFIG_NAME = "cssblog.toml"
 PERMALINK_FIELDS = ("year", "month", "day", "slug")
@@ -72,7 +74,9 @@ class CommentsSection:
     moderation: Literal["all", "first-time", "none"] = _doc(
         "Which comments wait for approval: all, first-time commenters, or none.", "first-time"
     )
-    require_name: bool = _doc("Reject comments without a name.", True)
+    require_name: bool = _doc(
+        "Reject comments without a name (at the intake, also without an email address).", True
+    )
     blocked_names: tuple[str, ...] = _doc("Names that are rejected.", ("anonymous",))
     blocked_words: tuple[str, ...] = _doc("Words that hold a comment, beside the bundled list.", ())
     max_links: int = _doc("More links than this hold a comment for moderation.", 2)
@@ -80,7 +84,56 @@ class CommentsSection:
     close_after_days: int = _doc("Close comments this many days after a post (0: never).", 0)
     reply_within_hours: int = _doc("Service level for answering readers' comments.", 48)
     duplicate_threshold: float = _doc("Similarity at which two comments count as one.", 0.9)
-    intake_url: str = _doc("Where the comment form posts in production (empty: no form).", "")
+    intake_url: str = _doc(
+        "Where the comment form posts in production, e.g. `https://blog.example.org/comments` "
+        "(empty: no form). See docs/intake.md.",
+        "",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeSection:
+    """``[intake]``: the service that takes readers' comments on the live site."""
+
+    allowed_origins: tuple[str, ...] = _doc(
+        "Origins (`https://host[:port]`) whose pages may post comments; "
+        "empty: the origin of `[site] url`.",
+        (),
+    )
+    trusted_proxies: tuple[str, ...] = _doc(
+        "Addresses or networks (CIDR) of reverse proxies whose `X-Forwarded-For` is believed.",
+        ("127.0.0.1", "::1"),
+    )
+    rate_per_minute: int = _doc(
+        "Requests one client address may make per minute (0: no limit).", 10
+    )
+    flood_seconds: int = _doc(
+        "Shortest time between two comments from one address or one email (0: no check).", 15
+    )
+    max_queued: int = _doc(
+        "Comments awaiting moderation (pending or spam) at which new ones are refused (0: no cap).",
+        1000,
+    )
+    queue_dir: str = _doc(
+        "Folder inside the site the intake writes comments to, as `<post-slug>/<id>.md`.",
+        "content/comments",
+    )
+    git_commit: bool = _doc("Commit each new comment to the site's git repository.", False)
+    notify_email: str = _doc("Email each new comment to this moderator (empty: no email).", "")
+    smtp_from: str = _doc("Sender of those emails (empty: `notify_email`).", "")
+    smtp_host: str = _doc("SMTP server for those emails.", "localhost")
+    smtp_port: int = _doc("SMTP port.", 25)
+    smtp_starttls: bool = _doc("Switch the SMTP connection to TLS with STARTTLS.", False)
+    smtp_user: str = _doc("SMTP user name (empty: no login).", "")
+    smtp_password_env: str = _doc(
+        "Environment variable holding the SMTP password (never in this file).",
+        "CSSBLOG_SMTP_PASSWORD",
+    )
+
+    def origins(self, site_url: str) -> frozenset[str]:
+        """The origins whose pages may post: ``allowed_origins``, else the site's own."""
+        chosen = self.allowed_origins or (site_url,)
+        return frozenset(o for o in map(origin, chosen) if o)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +147,7 @@ class SiteConfig:
     comments: CommentsSection
     deploy: tuple[DeployTarget, ...] = ()
     """The ``[deploy.NAME]`` targets, in the order the file names them."""
+    intake: IntakeSection = field(default_factory=IntakeSection)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -113,6 +167,7 @@ _SECTIONS: dict[str, type] = {
     "site": SiteSection,
     "customer_service": CustomerServiceSection,
     "comments": CommentsSection,
+    "intake": IntakeSection,
 }
 
 
@@ -171,6 +226,7 @@ class _Validator:
             "customer_service", CustomerServiceSection, data.get("customer_service", {})
         )
         comments = self._section("comments", CommentsSection, data.get("comments", {}))
+        intake = self._section("intake", IntakeSection, data.get("intake", {}))
         raw_authors = data.get("authors", [])
         if not isinstance(raw_authors, list):
             self._error("`authors` must be a list of [[authors]] tables", "authors", None)
@@ -182,6 +238,7 @@ class _Validator:
         self.occurrence = 0
         deploy = self._deploy(data.get("deploy", {}))
         self._check_site(site)
+        self._check_intake(intake, root)
         if comments is not None and not 0 < comments.duplicate_threshold <= 1:
             self._error(
                 "duplicate_threshold must be above 0 and at most 1",
@@ -190,7 +247,7 @@ class _Validator:
             )
         if self.errors:
             raise ConfigError(self.errors)
-        assert site is not None and cs is not None and comments is not None
+        assert site is not None and cs is not None and comments is not None and intake is not None
         return SiteConfig(
             root=root,
             site=site,
@@ -198,6 +255,7 @@ class _Validator:
             authors=tuple(a for a in authors if a is not None),
             comments=comments,
             deploy=deploy,
+            intake=intake,
         )
 
     def _deploy(self, raw: object) -> tuple[DeployTarget, ...]:
@@ -340,6 +398,63 @@ class _Validator:
                 "posts_per_page and feed_entries must be at least 1", "posts_per_page", "site"
             )
 
+    def _check_intake(self, intake: IntakeSection | None, root: Path) -> None:
+        if intake is None:
+            return
+        for value in intake.allowed_origins:
+            parts = urlsplit(value) if origin(value) else None
+            if parts is None or parts.path not in ("", "/") or parts.query or parts.fragment:
+                self._error(
+                    f"[intake] allowed_origins: {value!r} is not an origin",
+                    "allowed_origins",
+                    "intake",
+                    hint='give the scheme and host only, e.g. "https://blog.example.org"',
+                )
+        for value in intake.trusted_proxies:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                self._error(
+                    f"[intake] trusted_proxies: {value!r} is not an address or network",
+                    "trusted_proxies",
+                    "intake",
+                    hint='for example "127.0.0.1", "::1" or "10.0.0.0/8"',
+                )
+        self._check_queue(intake.queue_dir, root)
+        self._check_mail(intake)
+
+    def _check_queue(self, queue_dir: str, root: Path) -> None:
+        queue = PurePosixPath(queue_dir)
+        if (
+            queue.is_absolute()
+            or ".." in queue.parts
+            or not queue.parts
+            or queue.parts[0] in ("output", ".cssblog-cache")  # the build replaces those
+            or not (root / queue).resolve().is_relative_to(root.resolve())
+        ):
+            self._error(
+                f"[intake] queue_dir {queue_dir!r} must be a folder inside the site, "
+                "outside output/ and .cssblog-cache/",
+                "queue_dir",
+                "intake",
+                hint='the default is "content/comments", where the build reads comments',
+            )
+
+    def _check_mail(self, intake: IntakeSection) -> None:
+        for key in ("notify_email", "smtp_from"):
+            value = getattr(intake, key)
+            if value and not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+", value):
+                self._error(f"[intake] {key} is not an email address", key, "intake")
+        if not 0 < intake.smtp_port < 65536:
+            self._error("[intake] smtp_port must be from 1 to 65535", "smtp_port", "intake")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", intake.smtp_password_env):
+            self._error(
+                "[intake] smtp_password_env must name an environment variable",
+                "smtp_password_env",
+                "intake",
+                hint='for example "CSSBLOG_SMTP_PASSWORD"',
+            )
+
     def _unknown(self, key: str, known: list[str], section: str | None) -> None:
         close = difflib.get_close_matches(key, known, n=1)
         where = f"[{section}] " if section else ""
@@ -400,6 +515,7 @@ def reference_markdown() -> str:
         ("[customer_service]", CustomerServiceSection),
         ("[[authors]]", AuthorSection),
         ("[comments]", CommentsSection),
+        ("[intake]", IntakeSection),
     ):
         out += [f"#### `{title}`", "", *_rows(cls, ())]
     for kind, target in TARGET_TYPES.items():

@@ -61,6 +61,11 @@ class UnsafeOutputError(CssblogError):
     """The output directory would overwrite or delete something it must not."""
 
 
+class StorageError(CssblogError):
+    """A file could not be written (disk full, read-only, permissions); nothing was left half
+    written."""
+
+
 class BuildLockedError(CssblogError):
     """Another build holds the site's build lock."""
 

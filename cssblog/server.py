@@ -252,7 +252,7 @@ class PreviewApp:
             return _text(HTTPStatus.BAD_REQUEST, str(exc))
         received = self.comments.receive(fields)
         url = self.comments.post_url(received.post_slug)
-        if received.outcome == "refused" or url is None:
+        if received.outcome not in ("published", "pending", "trap") or url is None:
             problems = received.problems or ("there is no such post",)
             return self._refused(problems, url)
         anchor = "comment-published" if received.outcome == "published" else "comment-pending"

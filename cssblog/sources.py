@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -53,9 +53,12 @@ def is_ignored_name(name: str) -> bool:
 
 
 def read_sources(
-    content_dir: Path, unchanged: Mapping[str, SourceFile] | None = None
+    content_dir: Path,
+    unchanged: Mapping[str, SourceFile] | None = None,
+    kinds: Collection[SourceKind] = tuple(_KIND_DIRS.values()),
 ) -> tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]]:
-    """Every content file under ``content_dir`` in a stable order, and problems found on the way.
+    """The content files of ``kinds`` under ``content_dir`` in a stable order, and problems
+    found on the way.
 
     ``unchanged`` maps locations known not to have changed since they were read (the preview
     server learns this from the file watcher) to what was read then; those are not read again.
@@ -67,6 +70,8 @@ def read_sources(
         return (), ()
     root = content_dir.resolve()
     for sub, kind in _KIND_DIRS.items():
+        if kind not in kinds:
+            continue
         base = content_dir / sub
         for relative, entry in _walk(str(base), ""):
             if kind != "static" and not relative.endswith(".md"):

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 _SLUG_STRIP = re.compile(r"[^a-z0-9]+")
 _TRANSLITERATE = str.maketrans(
@@ -101,3 +102,23 @@ COMMENTS_FEED_URL = "/comments/feed.xml"
 def absolute(site_url: str, url: str) -> str:
     """``url`` made absolute against the site's base URL."""
     return site_url.rstrip("/") + url if url.startswith("/") else url
+
+
+def origin(url: str) -> str | None:
+    """The origin of an http(s) URL as browsers send it in ``Origin``: ``https://host[:port]``.
+
+    Lower-case, without a default port, without user info; ``None`` for anything else.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in ("http", "https") or not host or "@" in parts.netloc:
+        return None
+    if any(c in host for c in "\\/ ") or not host.isascii():
+        return None
+    shown = f"[{host}]" if ":" in host else host
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{shown}" + (f":{port}" if port is not None and port != default else "")

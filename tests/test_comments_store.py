@@ -85,7 +85,7 @@ def test_broken_comment_files_are_errors_naming_the_file(
 def test_oversized_comment_file_is_refused_not_truncated(tmp_path: Path) -> None:
     write(tmp_path, "p", "big", comment_file(body="x" * MAX_COMMENT_BYTES))
     (error,) = load_comments(tmp_path, UTC).errors
-    assert "larger than 64 KiB" in error.message
+    assert f"larger than {MAX_COMMENT_BYTES // 1024} KiB" in error.message
 
 
 def test_invalid_file_name_is_an_error(tmp_path: Path) -> None:

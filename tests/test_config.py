@@ -13,6 +13,7 @@ from cssblog.config import (
     AuthorSection,
     CommentsSection,
     CustomerServiceSection,
+    IntakeSection,
     SiteConfig,
     SiteSection,
     load_config,
@@ -248,7 +249,7 @@ def test_unknown_section_suggests_closest(tmp_path: Path) -> None:
 def test_unknown_section_without_close_match_lists_sections(tmp_path: Path) -> None:
     error = problem(tmp_path, MINIMAL + "\n[frobnicate]\nx = 1\n")
     assert error.line == 4
-    assert error.hint == "known keys: site, customer_service, comments, authors, deploy"
+    assert error.hint == "known keys: site, customer_service, comments, intake, authors, deploy"
 
 
 def test_unknown_keys_are_all_reported(tmp_path: Path) -> None:
@@ -528,3 +529,83 @@ def test_non_utf8_config_is_a_cssblog_error(tmp_path: Path) -> None:
         load(tmp_path, data)
     assert info.value.path == tmp_path / "cssblog.toml"
     assert "UTF-8" in str(info.value)
+
+
+# --- [intake] ------------------------------------------------------------------------------------
+
+
+def test_intake_defaults(tmp_path: Path) -> None:
+    intake = load(tmp_path, MINIMAL).intake
+    assert intake == IntakeSection()
+    assert intake.queue_dir == "content/comments"
+    assert intake.flood_seconds == 15
+    assert intake.trusted_proxies == ("127.0.0.1", "::1")
+    assert intake.origins("https://Blog.example.org/blog/") == {"https://blog.example.org"}
+
+
+def test_intake_every_field_can_be_set(tmp_path: Path) -> None:
+    intake = load(
+        tmp_path,
+        MINIMAL
+        + """
+        [intake]
+        allowed_origins = ["https://blog.example.org", "https://www.example.org:8443/"]
+        trusted_proxies = ["10.0.0.0/8", "fd00::/8"]
+        rate_per_minute = 30
+        flood_seconds = 0
+        max_queued = 0
+        queue_dir = "inbox/comments"
+        git_commit = true
+        notify_email = "mod@example.org"
+        smtp_from = "blog@example.org"
+        smtp_host = "mail.example.org"
+        smtp_port = 587
+        smtp_starttls = true
+        smtp_user = "blog"
+        smtp_password_env = "BLOG_SMTP"
+        """,
+    ).intake
+    assert intake.origins("https://x.example") == {
+        "https://blog.example.org",
+        "https://www.example.org:8443",
+    }
+    assert (intake.smtp_port, intake.smtp_starttls, intake.git_commit) == (587, True, True)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('allowed_origins = ["blog.example.org"]', "'blog.example.org' is not an origin"),
+        ('allowed_origins = ["https://x.example/path"]', "is not an origin"),
+        ('allowed_origins = ["null"]', "'null' is not an origin"),
+        ('trusted_proxies = ["10.0.0.300"]', "'10.0.0.300' is not an address or network"),
+        ('queue_dir = "../elsewhere"', "must be a folder inside the site"),
+        ('queue_dir = "/var/spool/comments"', "must be a folder inside the site"),
+        ('queue_dir = "."', "must be a folder inside the site"),
+        ('queue_dir = "output/comments"', "outside output/ and .cssblog-cache/"),
+        ('notify_email = "moderator"', "notify_email is not an email address"),
+        ('smtp_from = "a b@example.org"', "smtp_from is not an email address"),
+        ("smtp_port = 70000", "smtp_port must be from 1 to 65535"),
+        ('smtp_password_env = "MY PASSWORD"', "must name an environment variable"),
+        ("rate_per_minute = -1", "must be a number of 0 or more"),
+        ('smtp_password = "hunter2"', "unknown key `smtp_password`"),
+    ],
+)
+def test_intake_errors_name_the_line(tmp_path: Path, line: str, message: str) -> None:
+    error = problem(tmp_path, MINIMAL + "\n[intake]\n" + line + "\n")
+    assert message in error.message
+    assert error.line == 5
+
+
+def test_intake_unknown_key_suggests_the_closest(tmp_path: Path) -> None:
+    error = problem(tmp_path, MINIMAL + "\n[intake]\nflood_second = 10\n")
+    assert error.hint == "did you mean `flood_seconds`?"
+
+
+def test_a_queue_dir_that_links_outside_the_site_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "outside").mkdir()
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "queue").symlink_to(tmp_path / "outside", target_is_directory=True)
+    error = problem(site, MINIMAL + '\n[intake]\nqueue_dir = "queue"\n')
+    assert "inside the site" in error.message

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import io
 import json
 import os
 import select
@@ -18,12 +17,11 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlencode
-from wsgiref.util import setup_testing_defaults
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -31,6 +29,7 @@ from cssblog.httpd import MAX_REQUEST_LINE, PreviewHTTPServer, make_server
 from cssblog.intake import MAX_FORM_BYTES, Received
 from cssblog.preview import INTAKE_PATH, Outcome, Problem
 from cssblog.server import HostPolicy, PreviewApp, ReloadHub
+from tests.wsgi_calls import MustNotRead, call, environ, start
 
 SECRET = b"TOP-SECRET-OUTSIDE-THE-PREVIEW"
 INDEX = (
@@ -120,85 +119,6 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and not p.is_symlink()
     }
-
-
-# -- calling the app without sockets ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return {k.lower(): v for k, v in self.headers.items()}.get(name.lower())
-
-
-class MustNotRead(io.RawIOBase):
-    """A request body that fails the test if the app reads any of it."""
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        pytest.fail("the app read a request body it should have refused unread")
-
-    def readinto(self, buffer: Any) -> int:
-        pytest.fail("the app read a request body it should have refused unread")
-
-    def readline(self, size: int | None = -1) -> bytes:
-        pytest.fail("the app read a request body it should have refused unread")
-
-
-def environ(
-    target: str,
-    *,
-    method: str = "GET",
-    headers: Mapping[str, str] | None = None,
-    body: bytes | io.RawIOBase = b"",
-    remote: str = "127.0.0.1",
-) -> dict[str, Any]:
-    """The environ ``wsgiref`` builds for a request line naming ``target`` (as sent, encoded)."""
-    path, _, query = target.partition("?")
-    env: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": unquote(path, "latin-1"),
-        "QUERY_STRING": query,
-        "REMOTE_ADDR": remote,
-        "wsgi.input": io.BytesIO(body) if isinstance(body, bytes) else body,
-    }
-    if isinstance(body, bytes) and body:
-        env["CONTENT_LENGTH"] = str(len(body))
-    for name, value in (headers or {}).items():
-        key = name.upper().replace("-", "_")
-        env[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
-    setup_testing_defaults(env)
-    return env
-
-
-def start(
-    app: PreviewApp, target: str, **kwargs: Any
-) -> tuple[int, dict[str, str], Iterable[bytes]]:
-    """Call ``app``; its status, headers and (unconsumed) body."""
-    started: list[tuple[str, list[tuple[str, str]]]] = []
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-        assert not started, "start_response called twice"
-        for name, value in headers:
-            assert isinstance(name, str) and isinstance(value, str)
-            value.encode("latin-1")  # what a server must be able to send
-            assert "\r" not in value and "\n" not in value
-        started.append((status, headers))
-
-    body = app(environ(target, **kwargs), start_response)
-    status, headers = started[0]
-    return int(status.split()[0]), dict(headers), body
-
-
-def call(app: PreviewApp, target: str = "/", **kwargs: Any) -> Reply:
-    status, headers, body = start(app, target, **kwargs)
-    return Reply(status, headers, b"".join(body))
 
 
 # -- files and the injected script -----------------------------------------------------------

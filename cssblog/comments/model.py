@@ -7,6 +7,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -54,6 +55,7 @@ def clean_name(name: str) -> str:
     return " ".join(name.split())
 
 
+@lru_cache(maxsize=4096)  # asked of every stored comment's author for each new comment
 def identity(name: str) -> str:
     """A name as compared for blocking and de-duplication (NFKC, case-folded, invisibles out)."""
     return clean_name(unicodedata.normalize("NFKC", name)).casefold()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from cssblog import urls
@@ -13,6 +13,7 @@ from cssblog.comments.dedupe import find_duplicates
 from cssblog.comments.model import Comment, clean_name
 from cssblog.comments.sanitize import CommentRenderer, safe_url
 from cssblog.comments.thread import thread_comments
+from cssblog.comments.validate import comment_mode
 from cssblog.config import CommentsSection, SiteConfig
 from cssblog.errors import CssblogError
 from cssblog.site import Article
@@ -98,7 +99,7 @@ def publish_comments(
     shape = (settings.duplicate_threshold, settings.max_depth, emails)
     used: dict[Any, Any] = {}
     for post in posts:
-        mode = _mode(post, config, now)
+        mode = comment_mode(post, settings, now)
         own = tuple(stored.get(post.slug, ()))
         key = (shape, own)
         parts = memo.get(key) if memo is not None and own else None
@@ -141,15 +142,6 @@ def _threads(
     threaded = thread_comments(shown, {c.id for c in own}, settings.max_depth)
     warnings.extend(CssblogError(p.message, path=p.comment.path) for p in threaded.problems)
     return len(shown), _views(threaded.children(), emails, renderer), tuple(warnings)
-
-
-def _mode(post: Article, config: SiteConfig, now: datetime) -> str:
-    if not config.comments.enabled:
-        return "hidden"
-    days = config.comments.close_after_days
-    if post.comments == "open" and days and now - post.date > timedelta(days=days):
-        return "closed"
-    return post.comments
 
 
 def _without_duplicates(

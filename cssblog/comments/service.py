@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from cssblog.comments.dedupe import DuplicateGroup, find_duplicates, is_duplicate
-from cssblog.comments.model import Comment, Status, clean_name, new_comment_id
+from cssblog.comments.model import Comment, Status, new_comment_id
 from cssblog.comments.moderation import Decision, moderate
-from cssblog.comments.sanitize import CommentRenderer, safe_url
-from cssblog.comments.store import MAX_COMMENT_BYTES, create_comment, load_comments, set_status
+from cssblog.comments.queue import intake_lock
+from cssblog.comments.sanitize import CommentRenderer
+from cssblog.comments.store import comments_dir, create_comment, load_comments, set_status
+from cssblog.comments.validate import check_fields, check_parent, check_post
 from cssblog.config import SiteConfig
 from cssblog.errors import ContentErrors, CssblogError
-from cssblog.gather import Sources, load_sources
-
-MAX_NAME = 245
-MAX_EMAIL = 100
+from cssblog.gather import load_sources
 
 
 class DuplicateCommentError(CssblogError):
@@ -53,11 +52,24 @@ class Added:
 
 
 def all_comments(config: SiteConfig) -> tuple[Comment, ...]:
-    """Every stored comment; raise :class:`ContentErrors` if any file is broken."""
-    loaded = load_comments(config.root, config.tz)
-    if loaded.errors:
-        raise ContentErrors(loaded.errors)
-    return loaded.comments
+    """Every stored comment, the intake's queue folder included when it is elsewhere; raise
+    :class:`ContentErrors` if any file is broken."""
+    comments: list[Comment] = []
+    errors: list[CssblogError] = []
+    for folder in comment_folders(config):
+        loaded = load_comments(config.root, config.tz, base=folder)
+        comments += loaded.comments
+        errors += loaded.errors
+    if errors:
+        raise ContentErrors(errors)
+    return tuple(comments)
+
+
+def comment_folders(config: SiteConfig) -> tuple[Path, ...]:
+    """``content/comments``, and ``[intake] queue_dir`` when that is another folder."""
+    main = comments_dir(config.root)
+    queue = config.root / config.intake.queue_dir
+    return (main,) if queue.resolve() == main.resolve() else (main, queue)
 
 
 def find_comments(comments: Sequence[Comment], refs: Sequence[str]) -> list[Comment]:
@@ -90,10 +102,32 @@ def change_status(
 
 def add_comment(config: SiteConfig, new: NewComment, *, now: datetime) -> Added:
     """Check, moderate and store a new comment; refuse duplicates and closed posts."""
-    sources = load_sources(config)  # posts and comments, read once
-    _validate(config, new, sources)
-    comments = sources.comments
-    draft = Comment(
+    with intake_lock(config.root):
+        sources = load_sources(config)  # posts and comments, read once
+        posts = {p.slug: p for p in sources.posts}
+        siblings = {c.id: c for c in sources.comments if c.post_slug == new.post_slug}
+        problems = [
+            *check_fields(new.author, new.email, new.url, new.body),
+            check_post(posts.get(new.post_slug), new.post_slug, config.comments, now, drafts=True),
+            check_parent(new.parent, siblings),
+        ]
+        errors = [CssblogError(p.text) for p in problems if p is not None]
+        if errors:
+            raise ContentErrors(errors)
+        draft = draft_comment(new, now)
+        existing = find_duplicate(draft, siblings.values(), config.comments.duplicate_threshold)
+        if existing is not None:
+            raise DuplicateCommentError(existing)
+        decision = decide(config, draft, sources.comments, CommentRenderer())
+        stored = create_comment(
+            config.root, replace(draft, status=decision.status, moderation_note=decision.note)
+        )
+    return Added(stored, decision)
+
+
+def draft_comment(new: NewComment, now: datetime) -> Comment:
+    """``new`` as a pending comment with a fresh id, not yet stored."""
+    return Comment(
         post_slug=new.post_slug,
         id=new_comment_id(now),
         author=new.author.strip(),
@@ -107,65 +141,26 @@ def add_comment(config: SiteConfig, new: NewComment, *, now: datetime) -> Added:
         body=new.body.strip("\n"),
         path=Path(),
     )
-    for existing in comments:
-        if existing.status != "spam" and is_duplicate(
-            existing, draft, config.comments.duplicate_threshold
-        ):
-            raise DuplicateCommentError(existing)
-    decision = moderate(
+
+
+def find_duplicate(draft: Comment, comments: Iterable[Comment], threshold: float) -> Comment | None:
+    """The stored comment ``draft`` repeats, if any (spam is not a reason to refuse)."""
+    return next(
+        (c for c in comments if c.status != "spam" and is_duplicate(c, draft, threshold)), None
+    )
+
+
+def decide(
+    config: SiteConfig, draft: Comment, history: Iterable[Comment], renderer: CommentRenderer
+) -> Decision:
+    """The ``[comments]`` rules' decision on ``draft``, given every stored comment."""
+    return moderate(
         draft,
         config=config.comments,
         author_emails=config.author_emails(),
-        history=comments,
-        renderer=CommentRenderer(),
+        history=history,
+        renderer=renderer,
     )
-    stored = create_comment(
-        config.root, replace(draft, status=decision.status, moderation_note=decision.note)
-    )
-    return Added(stored, decision)
-
-
-def _validate(config: SiteConfig, new: NewComment, sources: Sources) -> None:
-    errors = []
-    posts = {p.slug: p for p in sources.posts}
-    post = posts.get(new.post_slug)
-    if post is None:
-        errors.append(CssblogError(f"no post with slug {new.post_slug!r}"))
-    elif post.comments != "open" or not config.comments.enabled:
-        errors.append(
-            CssblogError(
-                f"comments are {post.comments} on {new.post_slug!r}"
-                if config.comments.enabled
-                else "comments are disabled"
-            )
-        )
-    if not new.body.strip():
-        errors.append(CssblogError("the comment is empty"))
-    if len(new.body.encode("utf-8")) > MAX_COMMENT_BYTES - 1024:
-        errors.append(
-            CssblogError(
-                f"the comment is longer than {MAX_COMMENT_BYTES // 1024 - 1} KiB",
-                hint="comments are refused, never shortened",
-            )
-        )
-    if len(new.author) > MAX_NAME or clean_name(new.author) != " ".join(new.author.split()):
-        errors.append(CssblogError("the name is too long or has control characters"))
-    if (
-        len(new.email) > MAX_EMAIL
-        or (new.email and "@" not in new.email)
-        or any(c in new.email for c in "\r\n<> ")
-    ):
-        errors.append(CssblogError(f"not an email address: {new.email!r}"))
-    if new.url and safe_url(new.url) is None:
-        errors.append(CssblogError(f"not an http(s) address: {new.url!r}"))
-    if new.parent is not None:
-        siblings = {c.id: c for c in sources.comments if c.post_slug == new.post_slug}
-        if siblings.get(new.parent) is None or siblings[new.parent].status != "approved":
-            errors.append(
-                CssblogError(f"no approved comment {new.parent!r} on this post to reply to")
-            )
-    if errors:
-        raise ContentErrors(errors)
 
 
 def moderate_pending(config: SiteConfig, *, now: datetime) -> list[tuple[Comment, Decision]]:

@@ -11,7 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,14 @@ import yaml
 
 from cssblog.comments.model import ID_PATTERN, STATUSES, Comment, Status
 from cssblog.content import parse_date
-from cssblog.errors import CssblogError
+from cssblog.errors import CssblogError, StorageError
 from cssblog.frontmatter import Document, decode_source, parse_document
 from cssblog.sources import SourceFile
+from cssblog.urls import is_valid_slug
 
-MAX_COMMENT_BYTES = 64 * 1024
+MAX_COMMENT_BYTES = 72 * 1024
+"""The largest comment file read: a 64 KiB comment and its front matter."""
+TEMP_SUFFIX = ".tmp"
 COMMENT_KEYS = frozenset(
     {
         "author",
@@ -53,9 +56,9 @@ def comments_dir(site_root: Path) -> Path:
     return site_root / "content" / "comments"
 
 
-def load_comments(site_root: Path, tz: tzinfo) -> LoadedComments:
-    """Read every ``content/comments/<slug>/<id>.md`` in a stable order."""
-    base = comments_dir(site_root)
+def load_comments(site_root: Path, tz: tzinfo, base: Path | None = None) -> LoadedComments:
+    """Read every ``content/comments/<slug>/<id>.md`` (or ``base/<slug>/<id>.md``) in order."""
+    base = comments_dir(site_root) if base is None else base
     found: list[Comment] = []
     errors: list[CssblogError] = []
     warnings: list[CssblogError] = []
@@ -194,16 +197,45 @@ def _typed(
     return comment, warnings
 
 
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's when present
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _serialise(meta: Mapping[str, Any], body: bytes) -> bytes:
-    front = yaml.safe_dump(
-        dict(meta), sort_keys=False, allow_unicode=False, default_flow_style=False, width=10_000
+    front = yaml.dump(
+        dict(meta),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=False,
+        default_flow_style=False,
+        width=10_000,
     )
-    if yaml.safe_load(front) != dict(meta):
+    if _safe_load(front) != dict(meta):
         raise CssblogError(
             "comment fields do not survive being written as YAML",
             hint="remove control characters from the fields",
         )
     return b"---\n" + front.encode("ascii") + b"---\n" + body
+
+
+def _safe_load(text: str) -> Any:
+    loader = _Loader(text)  # a safe loader: plain data only
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _verify(data: bytes, path: Path, comment: Comment) -> None:
+    """Read ``data`` back as the build will, and refuse it unless it is ``comment``."""
+    try:
+        tz = comment.date.tzinfo or UTC
+        read, _ = parse_comment(data, path, Path(path.name), comment.post_slug, tz)
+    except CssblogError as exc:
+        raise CssblogError(f"the comment would not be readable: {exc.message}") from exc
+    expected = replace(comment, body=comment.body.replace("\r\n", "\n").replace("\r", "\n"))
+    if replace(read, path=comment.path) != expected:
+        raise CssblogError("the comment does not survive being written as a file")
 
 
 def comment_meta(comment: Comment) -> dict[str, Any]:
@@ -222,21 +254,79 @@ def comment_meta(comment: Comment) -> dict[str, Any]:
     return meta
 
 
-def create_comment(site_root: Path, comment: Comment) -> Comment:
-    """Write a new comment file; never overwrite one. Returns it with its final path."""
-    folder = comments_dir(site_root) / comment.post_slug
-    folder.mkdir(parents=True, exist_ok=True)
+def create_comment(site_root: Path, comment: Comment, *, base: Path | None = None) -> Comment:
+    """Write a new comment file; never overwrite one. Returns it with its final path.
+
+    The file is written whole to a temporary dotfile (which nothing reads), flushed to disk,
+    then linked to its name, which fails if the name exists; a crash at any point leaves either
+    no comment or a whole one. ``base`` is the comment folder (default ``content/comments``).
+    """
+    root = comments_dir(site_root) if base is None else base
+    folder = root / comment.post_slug
     path = folder / f"{comment.id}.md"
+    if (
+        not is_valid_slug(comment.post_slug)
+        or not ID_PATTERN.fullmatch(comment.id)
+        or not _inside(path, root)
+    ):
+        raise CssblogError(f"unsafe comment path {comment.key!r}")
     data = _serialise(comment_meta(comment), comment.body.encode("utf-8") + b"\n")
-    temp = folder / f".{comment.id}.{secrets.token_hex(4)}.tmp"
-    temp.write_bytes(data)
+    _verify(data, path, comment)
+    temp = folder / f".{comment.id}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_synced(temp, data)
         os.link(temp, path)  # atomic and exclusive: fails if the id exists
+        _sync_folder(folder)
     except FileExistsError:
         raise CssblogError("a comment with this id already exists", path=path) from None
+    except OSError as exc:
+        raise StorageError(f"cannot write the comment: {exc.strerror}", path=path) from exc
     finally:
         temp.unlink(missing_ok=True)
     return replace(comment, path=path)
+
+
+def remove_stale_temps(base: Path, older_than: float, now: float) -> int:
+    """Delete temporary files under ``base/<slug>/`` last changed before ``now - older_than``
+    (seconds since the epoch): the leftovers of a writer that died mid-write. Returns how many."""
+    removed = 0
+    if not base.is_dir():
+        return 0
+    for folder in base.iterdir():
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for temp in folder.glob(f".*{TEMP_SUFFIX}"):
+            try:
+                if temp.is_file() and temp.stat().st_mtime < now - older_than:
+                    temp.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue  # another process cleaned it
+    return removed
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root.resolve())
 
 
 def set_status(
