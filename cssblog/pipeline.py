@@ -133,10 +133,7 @@ def render_site(
         env = warm.jinja(theme, salt, compiled)
     else:
         env = make_environment(theme, compiled)
-    files = _outputs(
-        config, site, sources, published, policy_html, theme, memo, env,
-        worker_count() if workers is None else workers,
-    )  # fmt: skip
+    files = _outputs(config, site, sources, published, policy_html, theme, memo, env)
     if cache is not None and memo is not None:
         cache.pages = memo.current
     if warm is not None and cache is not None:
@@ -239,12 +236,10 @@ def _outputs(
     theme: Theme,
     memo: OutputMemo | None,
     env: Any,
-    workers: int,
 ) -> tuple[OutputFile, ...]:
     pages, template_errors = render_pages(
-        site, env, comments.sections, policy_html if config.comments.policy else "", memo,
-        workers,
-    )  # fmt: skip
+        site, env, comments.sections, policy_html if config.comments.policy else "", memo
+    )
     if template_errors:
         raise ContentErrors(template_errors)
     page_urls = [

@@ -19,10 +19,6 @@ from cssblog.incremental import OutputMemo, SiteRecorder
 from cssblog.output import OutputFile
 from cssblog.site import Article, PageDoc, Site, Term, YearArchive
 from cssblog.theme import template_error
-from cssblog.workers import fork_map
-
-PARALLEL_PAGES = 400
-"""From this many pages to render, they are rendered by forked worker processes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,16 +106,13 @@ def render_pages(
     comments: dict[str, CommentsView] | None = None,
     policy_html: str = "",
     memo: OutputMemo | None = None,
-    workers: int = 1,
 ) -> tuple[tuple[OutputFile, ...], tuple[CssblogError, ...]]:
     """Every HTML page of the site, and every template error (with file and line).
 
     With a ``memo``, pages whose inputs did not change since the last build are not rendered:
     they come back as :class:`OutputFile` without data, meaning "keep the file you have".
-    With ``workers`` above 1 and enough pages to render, they are rendered by that many
-    forked processes; the bytes are the same as rendering them here.
     """
-    files: list[OutputFile | None] = []
+    files: list[OutputFile] = []
     errors: list[CssblogError] = []
     jobs = list(_jobs(site, comments or {}))
     if policy_html:
@@ -133,62 +126,24 @@ def render_pages(
                 },
             )
         )
-    todo: list[tuple[int, PurePosixPath, str]] = []
-    work: list[tuple[_Job, str]] = []
     for job in jobs:
         path = urls.page_route(job.url).path
         key = f"{job.template}:{job.url}"
         if memo is not None and memo.unchanged(key, path, job.context):
             files.append(OutputFile(path, None))
             continue
-        todo.append((len(files), path, key))
-        work.append((job, key))
-        files.append(None)
-    state = _Renderer(site, env, memo)
-    if len(work) < PARALLEL_PAGES:
-        workers = 1
-    for (index, path, key), (data, error, fingerprint, used) in zip(
-        todo, fork_map(_render_chunk, work, state, workers), strict=True
-    ):
-        if error is not None:
-            errors.append(CssblogError(error[0], path=error[1], line=error[2], hint=error[3]))
-            continue
-        if memo is not None and fingerprint is not None:
-            memo.current[key] = (fingerprint, used)
-        files[index] = OutputFile(path, data)
-    return tuple(f for f in files if f is not None), tuple(errors)
-
-
-@dataclass(frozen=True, slots=True)
-class _Renderer:
-    site: Site
-    env: jinja2.Environment
-    memo: OutputMemo | None
-
-
-_Problem = tuple[str, str | None, int | None, str | None]
-_Rendered = tuple[bytes | None, _Problem | None, bytes | None, frozenset[str]]
-
-
-def _render_chunk(state: _Renderer, work: Sequence[tuple[_Job, str]]) -> list[_Rendered]:
-    """Render pages; errors as plain values (they may cross a process boundary)."""
-    results: list[_Rendered] = []
-    for job, key in work:
         used: set[str] = set()
         try:
-            html = state.env.get_template(job.template).render(
-                site=SiteRecorder(state.site, used), **job.context
+            html = env.get_template(job.template).render(
+                site=SiteRecorder(site, used), **job.context
             )
         except jinja2.TemplateError as exc:
-            error = _located(exc, job)
-            where = str(error.path) if error.path is not None else None
-            problem = (error.message, where, error.line, error.hint)
-            results.append((None, problem, None, frozenset()))
+            errors.append(_located(exc, job))
             continue
-        frozen = frozenset(used)
-        fingerprint = state.memo.fingerprint(key, job.context, frozen) if state.memo else None
-        results.append((html.encode("utf-8"), None, fingerprint, frozen))
-    return results
+        if memo is not None:
+            memo.record(key, job.context, used)
+        files.append(OutputFile(path, html.encode("utf-8")))
+    return tuple(files), tuple(errors)
 
 
 def _located(exc: jinja2.TemplateError, job: _Job) -> CssblogError:

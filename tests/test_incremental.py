@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cssblog import render
 from cssblog.build import CACHE_DIR, build_site
-from cssblog.errors import ContentErrors
 from cssblog.preview import Preview
 from tests.comment_helpers import comment_file
 from tests.conftest import BASE_CONFIG, NOW, MakeSite, post, tree
@@ -175,40 +173,6 @@ def test_parallel_conversion_gives_the_serial_bytes(make_site: MakeSite, tmp_pat
     build_site(serial, now=NOW, workers=1)
     build_site(parallel, now=NOW, workers=2)
     assert tree(serial / "output") == tree(parallel / "output")
-
-
-def test_pages_rendered_by_workers_are_the_serial_bytes_and_are_remembered(
-    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(render, "PARALLEL_PAGES", 5)
-    files = _files(12)
-    serial = make_site(files, config=CONFIG, name="serial")
-    parallel = make_site(files, config=CONFIG, name="parallel")
-    build_site(serial, now=NOW, workers=1)
-    first = build_site(parallel, now=NOW, workers=2)
-    assert first.rendered > 5
-    assert tree(serial / "output") == tree(parallel / "output")
-    edit_body(parallel)
-    again = build_site(parallel, now=NOW, workers=2)
-    assert again.rendered < first.rendered // 2  # fingerprints made by the workers were kept
-    assert tree(parallel / "output") == cold_copy(parallel, tmp_path)
-
-
-def test_a_template_error_in_a_worker_names_the_template_and_line(
-    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(render, "PARALLEL_PAGES", 5)
-    files = _files(12)
-    files["themes/default/templates/post.html"] = (
-        '{% extends "base.html" %}{% block content %}\n{{ post.nope.deeper }}{% endblock %}'
-    )
-    root = make_site(files, config=CONFIG)
-    with pytest.raises(ContentErrors) as caught:
-        build_site(root, now=NOW, workers=2)
-    first = caught.value.errors[0]
-    assert first.path is not None and first.path.name == "post.html"
-    assert first.line == 2
-    assert not (root / "output").exists()
 
 
 def test_corrupt_or_foreign_cache_is_ignored(make_site: MakeSite, tmp_path: Path) -> None:
