@@ -76,8 +76,10 @@ def build_site(
         if state is not None and _output_whole(target) and state.still_current(inputs, now):
             return _nothing_to_do(state, target, started)
         forget_state(state_path)
+        handed = [read]
+        del read  # the build lets go of the files' bytes once they are parsed
         built, next_moment = _full_build(
-            config, target, key, read, now=now, drafts=drafts, progress=progress,
+            config, target, key, handed, now=now, drafts=drafts, progress=progress,
             workers=workers, started=started,
         )  # fmt: skip
         save_state(state_path, BuildState(
@@ -92,7 +94,7 @@ def _full_build(
     config: SiteConfig,
     target: Path,
     key: str,
-    read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]],
+    handed: list[tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]]],
     *,
     now: datetime,
     drafts: bool,
@@ -100,7 +102,11 @@ def _full_build(
     workers: int | None,
     started: float,
 ) -> tuple[BuildReport, datetime | None]:
-    """Render what changed and write it; the report, and when time next changes the site."""
+    """Render what changed and write it; the report, and when time next changes the site.
+
+    ``handed`` holds the sources as read; it is emptied, so that their bytes can be freed once
+    they are parsed.
+    """
     from cssblog.pipeline import inbox_counts, render_site  # the heavy libraries, only now
 
     store = cache_file(config.root / CACHE_DIR, target)
@@ -108,7 +114,7 @@ def _full_build(
     cache = carry_over(previous)
     result = render_site(
         config, now=now, drafts=drafts, progress=progress, cache=cache, output=target,
-        workers=workers, read=read, compiled=config.root / CACHE_DIR / COMPILED_TEMPLATES,
+        workers=workers, read=handed.pop(), compiled=config.root / CACHE_DIR / COMPILED_TEMPLATES,
     )  # fmt: skip
     report = write_outputs(target, result.files, previous.manifest)
     cache.manifest = frozenset(str(f.path) for f in result.files)

@@ -100,6 +100,7 @@ def render_site(
     converted and rendered again; the rest comes back as files to keep.
     """
     sources = load_sources(config, cache.sources if cache else None, read)
+    del read  # only the parsed sources are needed from here on: let the bytes go
     visible = [p for p in sources.posts if drafts or is_published(p, now)]
     pages = [p for p in sources.pages if drafts or not p.draft]
     links = _link_map(config, visible, pages)
