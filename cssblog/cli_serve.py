@@ -62,7 +62,8 @@ def serve(
 def _report(outcome: Outcome) -> None:
     if outcome.ok:
         click.echo(
-            f"Built {outcome.pages} pages, {len(outcome.changed)} files changed, "
+            f"Built {outcome.pages} pages, {len(outcome.changed)} "
+            f"file{'s' if len(outcome.changed) != 1 else ''} changed, "
             f"{len(outcome.warnings)} warning{'s' if len(outcome.warnings) != 1 else ''} "
             f"in {outcome.seconds * 1000:.0f} ms"
         )

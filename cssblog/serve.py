@@ -47,7 +47,7 @@ def watched_paths(root: Path) -> tuple[WatchedPath, ...]:
     if (root / "themes").is_dir():
         paths.append(WatchedPath(root / "themes"))
     bundled = Path(cssblog.__file__).resolve().parent / "themes"
-    if "site-packages" not in bundled.parts and not bundled.is_relative_to(root):
+    if "site-packages" not in bundled.parts:  # a source checkout: theme work shows at once
         paths.append(WatchedPath(bundled))
     return tuple(paths)
 

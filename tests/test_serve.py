@@ -26,7 +26,7 @@ from cssblog.cli import main
 from cssblog.config import load_config
 from cssblog.intake import Intake, parse_form
 from cssblog.preview import Preview
-from cssblog.serve import PreviewSession, is_loopback
+from cssblog.serve import PreviewSession, is_loopback, watched_paths
 from tests.conftest import NOW, MakeSite, post
 from tests.serving import SITE_CONFIG, running, site_files, wait_until
 
@@ -527,3 +527,14 @@ def test_serve_warns_before_exposing_the_preview(
 )
 def test_which_addresses_count_as_this_machine_only(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def test_a_source_checkout_watches_its_bundled_theme_even_inside_the_site() -> None:
+    """Editing the bundled theme of a checkout (the repository is itself a site) rebuilds."""
+    import cssblog
+
+    bundled = Path(cssblog.__file__).resolve().parent / "themes"
+    root = bundled.parents[1]
+    watched = {w.path for w in watched_paths(root)}
+    assert bundled in watched
+    assert root / "content" in watched
