@@ -136,20 +136,21 @@ def _complete(data: CacheData) -> bool:
         return False
 
 
+def detached(data: CacheData) -> CacheData:
+    """``data`` with plain dicts: a carried-over dict keeps the last build's alive."""
+    return CacheData(
+        **{f.name: _plain(getattr(data, f.name)) for f in fields(data)},
+    )
+
+
+def _plain(value: Any) -> Any:
+    return dict(value) if isinstance(value, dict) else value
+
+
 def save_cache(path: Path, data: CacheData) -> None:
     """Write the cache atomically (a killed build leaves the old cache or none)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}")
-    plain = CacheData(
-        key=data.key,
-        sources=dict(data.sources),
-        markdown=dict(data.markdown),
-        comment_html=dict(data.comment_html),
-        pages=dict(data.pages),
-        comment_threads=dict(data.comment_threads),
-        duplicate_groups=dict(data.duplicate_groups),
-        manifest=data.manifest,
-    )
     with temp.open("wb") as handle:
-        pickle.dump(plain, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(detached(data), handle, protocol=pickle.HIGHEST_PROTOCOL)
     temp.replace(path)

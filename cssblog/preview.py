@@ -19,7 +19,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cssblog.build import CACHE_DIR, COMPILED_TEMPLATES, build_lock
-from cssblog.cache import CacheData, cache_file, cache_key, carry_over, load_cache, save_cache
+from cssblog.cache import (
+    CacheData,
+    cache_file,
+    cache_key,
+    carry_over,
+    detached,
+    load_cache,
+    save_cache,
+)
 from cssblog.config import SiteConfig, load_config
 from cssblog.errors import BuildLockedError, ContentErrors, CssblogError
 from cssblog.sources import SourceFile, read_sources
@@ -63,11 +71,6 @@ class Outcome:
     def ok(self) -> bool:
         """The rebuild succeeded."""
         return not self.problems
-
-    @property
-    def css_only(self) -> bool:
-        """Only stylesheets changed (the browser may swap them without a reload)."""
-        return bool(self.changed) and all(url.endswith(".css") for url in self.changed)
 
 
 class Preview:
@@ -139,7 +142,8 @@ class Preview:
             )  # fmt: skip
             report = write_outputs(output, result.files, previous.manifest)
         self._sources = {s.location: s for s in read[0]}
-        self._cache = _plain(cache, frozenset(str(f.path) for f in result.files))
+        cache.manifest = frozenset(str(f.path) for f in result.files)
+        self._cache = detached(cache)
         if self._saved is None:
             self.close()  # the first build of a session: a restarted server starts warm
         self.post_urls = {p.slug: p.url for p in result.site.posts}
@@ -214,20 +218,6 @@ def url_of(path: PurePosixPath) -> str:
     if text.endswith("/index.html"):
         return "/" + text.removesuffix("index.html")
     return "/" + text
-
-
-def _plain(cache: CacheData, manifest: frozenset[str]) -> CacheData:
-    """``cache`` with plain dicts (a carried-over dict keeps its predecessor alive)."""
-    return CacheData(
-        key=cache.key,
-        sources=dict(cache.sources),
-        markdown=dict(cache.markdown),
-        comment_html=dict(cache.comment_html),
-        pages=dict(cache.pages),
-        comment_threads=dict(cache.comment_threads),
-        duplicate_groups=dict(cache.duplicate_groups),
-        manifest=manifest,
-    )
 
 
 def _excerpt(path: Path, line: int) -> tuple[tuple[int, str], ...]:

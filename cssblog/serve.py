@@ -76,7 +76,6 @@ class PreviewSession:
         self._on_build = on_build
         self._built = threading.Condition()
         self._built_from = 0.0
-        self._intake = Intake()
         self.watcher = Watcher(
             watched_paths(self.root),
             self._changed,
@@ -148,6 +147,7 @@ class _PreviewComments:
 
     def __init__(self, session: PreviewSession) -> None:
         self._session = session
+        self._intake = Intake()
 
     def receive(self, fields: dict[str, str]) -> Received:
         session = self._session
@@ -155,7 +155,7 @@ class _PreviewComments:
             config = load_config(session.root)
         except CssblogError as exc:
             return Received("refused", fields.get("post", ""), problems=(exc.message,))
-        received = session._intake.receive(config, fields, now=session.clock())
+        received = self._intake.receive(config, fields, now=session.clock())
         if received.comment is not None and not received.duplicate:
             session.wait_for_rebuild(time.monotonic(), COMMENT_WAIT)
         return received
