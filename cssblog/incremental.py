@@ -1,9 +1,10 @@
 """Decide which outputs must be produced again: per-output dependency fingerprints.
 
-A page's fingerprint covers its template set, its own context (the post, its neighbours, its
-comments, ...) and every attribute of ``site`` that its templates read while it was last
-rendered (recorded through :class:`SiteRecorder`). When none of them changed and the file is
-still in the output folder, the page is not rendered again and the writer keeps the old file.
+A page's fingerprint covers its template set, its recipe (the values its context is made of:
+the post, its neighbours, its comments, ...) and every attribute of ``site`` that its templates
+read while it was last rendered (recorded through :class:`SiteRecorder`). When none of them
+changed and the file is still in the output folder, the page is not rendered again and the
+writer keeps the old file.
 """
 
 from __future__ import annotations

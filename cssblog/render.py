@@ -5,8 +5,9 @@ from __future__ import annotations
 import html as html_lib
 import re
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -94,10 +95,18 @@ class ArchiveView:
 
 
 @dataclass(frozen=True, slots=True)
-class _Job:
+class PageJob:
+    """One page to render: its template and URL, what it is made from, and how.
+
+    ``recipe`` holds every value the page's context is made of, besides the settings (a change
+    of settings starts the build cache afresh). It stands in for the context in the page's
+    fingerprint, and the context itself is made only when the page is rendered.
+    """
+
     template: str
     url: str
-    context: dict[str, Any]
+    recipe: tuple[Any, ...]
+    make: Callable[[], dict[str, Any]]
 
 
 def render_pages(
@@ -114,39 +123,26 @@ def render_pages(
     """
     files: list[OutputFile] = []
     errors: list[CssblogError] = []
-    jobs = list(_jobs(site, comments or {}))
-    if policy_html:
-        jobs.append(
-            _Job(
-                "comment_policy.html",
-                urls.COMMENT_POLICY_URL,
-                {
-                    "page": _meta(site, "policy", "Comment policy", urls.COMMENT_POLICY_URL),
-                    "policy_html": policy_html,
-                },
-            )
-        )
-    for job in jobs:
+    for job in page_jobs(site, comments or {}, policy_html):
         path = urls.page_route(job.url).path
         key = f"{job.template}:{job.url}"
-        if memo is not None and memo.unchanged(key, path, job.context):
+        if memo is not None and memo.unchanged(key, path, job.recipe):
             files.append(OutputFile(path, None))
             continue
         used: set[str] = set()
         try:
-            html = env.get_template(job.template).render(
-                site=SiteRecorder(site, used), **job.context
-            )
+            template = env.get_template(job.template)
+            html = template.render(site=SiteRecorder(site, used), **job.make())
         except jinja2.TemplateError as exc:
             errors.append(_located(exc, job))
             continue
         if memo is not None:
-            memo.record(key, job.context, used)
+            memo.record(key, job.recipe, used)
         files.append(OutputFile(path, html.encode("utf-8")))
     return tuple(files), tuple(errors)
 
 
-def _located(exc: jinja2.TemplateError, job: _Job) -> CssblogError:
+def _located(exc: jinja2.TemplateError, job: PageJob) -> CssblogError:
     error = template_error(exc)
     if error.path is None:
         frames = [
@@ -178,14 +174,17 @@ def _meta(site: Site, kind: str, title: str, url: str, **extra: Any) -> PageMeta
     )
 
 
-def _jobs(site: Site, comments: dict[str, CommentsView]) -> Iterator[_Job]:
+def page_jobs(
+    site: Site, comments: dict[str, CommentsView], policy_html: str = ""
+) -> Iterator[PageJob]:
+    """Every HTML page of the site, to render (the policy page only with ``policy_html``)."""
     yield from _listing_jobs(
         site, "home", site.config.site.title, "/", site.posts, None, site.config.site.description
     )
     for post in site.posts:
         yield _post_job(site, post, comments.get(post.url, CommentsView("hidden", 0)))
     for doc in site.pages:
-        yield _page_job(site, doc)
+        yield PageJob("page.html", doc.url, ("page", doc), partial(_page_context, site, doc))
     cs = site.customer_service
     for term in site.categories if cs is None or cs in site.categories else (*site.categories, cs):
         description = site.customer_service_html if cs and term.url == cs.url else ""
@@ -208,54 +207,67 @@ def _jobs(site: Site, comments: dict[str, CommentsView]) -> Iterator[_Job]:
             author.bio_html,
         )
     yield from _archive_jobs(site)
-    yield _Job(
-        "404.html",
-        "/404.html",
-        {"page": _meta(site, "404", "Page not found", "/404.html", noindex=True)},
-    )
+    yield PageJob("404.html", "/404.html", ("404",), partial(_not_found_context, site))
+    if policy_html:
+        yield _policy_job(site, policy_html)
 
 
-def _post_job(site: Site, post: Article, comments: CommentsView) -> _Job:
+def _not_found_context(site: Site) -> dict[str, Any]:
+    return {"page": _meta(site, "404", "Page not found", "/404.html", noindex=True)}
+
+
+def _policy_job(site: Site, policy_html: str) -> PageJob:
+    def make() -> dict[str, Any]:
+        meta = _meta(site, "policy", "Comment policy", urls.COMMENT_POLICY_URL)
+        return {"page": meta, "policy_html": policy_html}
+
+    return PageJob("comment_policy.html", urls.COMMENT_POLICY_URL, ("policy", policy_html), make)
+
+
+def _post_job(site: Site, post: Article, comments: CommentsView) -> PageJob:
     older, newer = site.neighbours[post.url]
-    feeds = tuple(
-        FeedLink(f"{c.name} (RSS)", c.feed_url, "application/rss+xml")
-        for c in post.categories
-        if c.url == (site.customer_service and site.customer_service.url)
-    )
-    meta = _meta(
-        site,
-        "post",
-        post.title,
-        post.url,
-        og_type="article",
-        feeds=feeds,
-        description=_plain(post.summary_html),
-        image=urls.absolute(site.config.site.url, post.image) if post.image else None,
-        noindex=post.draft,
-    )
-    if post.canonical_url:
-        meta = replace(meta, canonical=post.canonical_url)
-    return _Job(
-        "post.html",
-        post.url,
-        {
+    related = site.related[post.url]
+    cs_url = site.customer_service and site.customer_service.url
+
+    def make() -> dict[str, Any]:
+        feeds = tuple(
+            FeedLink(f"{c.name} (RSS)", c.feed_url, "application/rss+xml")
+            for c in post.categories
+            if c.url == cs_url
+        )
+        meta = _meta(
+            site,
+            "post",
+            post.title,
+            post.url,
+            og_type="article",
+            feeds=feeds,
+            description=_plain(post.summary_html),
+            image=urls.absolute(site.config.site.url, post.image) if post.image else None,
+            noindex=post.draft,
+        )
+        if post.canonical_url:
+            meta = replace(meta, canonical=post.canonical_url)
+        return {
             "page": meta,
             "post": post,
             "older": older,
             "newer": newer,
-            "related": site.related[post.url],
+            "related": related,
             "comments": comments,
-        },
-    )
+        }
+
+    recipe = ("post", post, older, newer, related, comments, cs_url)
+    return PageJob("post.html", post.url, recipe, make)
 
 
-def _page_job(site: Site, doc: PageDoc) -> _Job:
+def _page_context(site: Site, doc: PageDoc) -> dict[str, Any]:
     meta = _meta(
         site, "page", doc.title, doc.url, description=_plain(doc.summary_html), noindex=doc.draft
     )
     if doc.canonical_url:
         meta = replace(meta, canonical=doc.canonical_url)
-    return _Job("page.html", doc.url, {"page": meta, "doc": doc})
+    return {"page": meta, "doc": doc}
 
 
 def _listing_jobs(
@@ -266,9 +278,31 @@ def _listing_jobs(
     posts: Sequence[Article],
     term: Term | None,
     description_html: str,
-) -> Iterator[_Job]:
+) -> Iterator[PageJob]:
     size = site.config.site.posts_per_page
     count = max(1, -(-len(posts) // size))
+    for number in range(1, count + 1):
+        shown = tuple(posts[(number - 1) * size : number * size])
+        recipe = (kind, title, base_url, number, count, term, description_html, shown)
+        yield PageJob(
+            "list.html",
+            urls.listing_url(base_url, number),
+            recipe,
+            partial(_listing_context, site, *recipe),
+        )
+
+
+def _listing_context(
+    site: Site,
+    kind: str,
+    title: str,
+    base_url: str,
+    number: int,
+    count: int,
+    term: Term | None,
+    description_html: str,
+    posts: tuple[Article, ...],
+) -> dict[str, Any]:
     feeds = (
         (
             FeedLink(f"{term.name} (RSS)", term.feed_url, "application/rss+xml"),
@@ -277,64 +311,43 @@ def _listing_jobs(
         if term is not None and term.feed_url
         else ()
     )
-    for number in range(1, count + 1):
-        url = urls.listing_url(base_url, number)
-        pagination = Pagination(
-            number=number,
-            count=count,
-            prev_url=urls.listing_url(base_url, number - 1) if number > 1 else None,
-            next_url=urls.listing_url(base_url, number + 1) if number < count else None,
-            base_url=base_url,
-        )
-        listing = Listing(
-            kind=kind,
-            title=title,
-            description_html=description_html,
-            term=term,
-            posts=tuple(posts[(number - 1) * size : number * size]),
-            pagination=pagination,
-        )
-        page_title = title if number == 1 else f"{title} (page {number})"
-        meta = _meta(
-            site,
-            kind,
-            page_title,
-            url,
-            feeds=feeds,
-            description=_plain(description_html) or site.config.site.description,
-        )
-        yield _Job("list.html", url, {"page": meta, "listing": listing})
-
-
-def _archive_jobs(site: Site) -> Iterator[_Job]:
-    yield _Job(
-        "archive.html",
-        urls.ARCHIVE_URL,
-        {
-            "page": _meta(site, "archive", "Archive", urls.ARCHIVE_URL),
-            "archive": ArchiveView("Archive", site.years),
-        },
+    url = urls.listing_url(base_url, number)
+    pagination = Pagination(
+        number=number,
+        count=count,
+        prev_url=urls.listing_url(base_url, number - 1) if number > 1 else None,
+        next_url=urls.listing_url(base_url, number + 1) if number < count else None,
+        base_url=base_url,
     )
+    listing = Listing(kind, title, description_html, term, posts, pagination)
+    meta = _meta(
+        site,
+        kind,
+        title if number == 1 else f"{title} (page {number})",
+        url,
+        feeds=feeds,
+        description=_plain(description_html) or site.config.site.description,
+    )
+    return {"page": meta, "listing": listing}
+
+
+def _archive_jobs(site: Site) -> Iterator[PageJob]:
+    yield _archive_job(site, "archive", "Archive", urls.ARCHIVE_URL, site.years)
     for year in site.years:
-        yield _Job(
-            "archive.html",
-            year.url,
-            {
-                "page": _meta(site, "year", f"Posts from {year.year}", year.url),
-                "archive": ArchiveView(f"Posts from {year.year}", (year,)),
-            },
-        )
+        yield _archive_job(site, "year", f"Posts from {year.year}", year.url, (year,))
         for month in year.months:
             title = f"Posts from {month.name} {month.year}"
             only = YearArchive(year.year, year.url, (month,))
-            yield _Job(
-                "archive.html",
-                month.url,
-                {
-                    "page": _meta(site, "month", title, month.url),
-                    "archive": ArchiveView(title, (only,)),
-                },
-            )
+            yield _archive_job(site, "month", title, month.url, (only,))
+
+
+def _archive_job(
+    site: Site, kind: str, title: str, url: str, years: tuple[YearArchive, ...]
+) -> PageJob:
+    def make() -> dict[str, Any]:
+        return {"page": _meta(site, kind, title, url), "archive": ArchiveView(title, years)}
+
+    return PageJob("archive.html", url, (kind, title, years), make)
 
 
 def _plain(html: str, limit: int = 300) -> str:

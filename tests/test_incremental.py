@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from cssblog import pipeline, render
 from cssblog.build import CACHE_DIR, build_site
+from cssblog.fingerprint import Fingerprints
 from cssblog.preview import Preview
 from tests.comment_helpers import comment_file
 from tests.conftest import BASE_CONFIG, NOW, MakeSite, post, tree
@@ -137,6 +140,44 @@ def test_warm_preview_equals_a_cold_preview(
     cold = Preview(fresh)
     assert cold.rebuild(NOW).ok
     assert tree(preview.output) == tree(cold.output)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_a_pages_recipe_covers_everything_its_context_is_made_of(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, scenario: str
+) -> None:
+    """A page whose recipe did not change has the same context: skipping it loses nothing."""
+    root = make_site(_files(12), config=CONFIG)
+    before = _recipes_and_contexts(root, monkeypatch)
+    SCENARIOS[scenario](root)
+    after = _recipes_and_contexts(root, monkeypatch)
+    common = before.keys() & after.keys()
+    new_context = {k for k in common if before[k][1] != after[k][1]}
+    new_recipe = {k for k in common if before[k][0] != after[k][0]}
+    assert new_context <= new_recipe
+    if scenario != "override-template":
+        assert new_context or before.keys() != after.keys()
+
+
+def _recipes_and_contexts(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, tuple[bytes, bytes]]:
+    """Each page's recipe and context digests, as a cold build makes them."""
+    shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
+    seen: dict[str, tuple[bytes, bytes]] = {}
+    real = render.page_jobs
+
+    def recording(*args: Any) -> Iterator[render.PageJob]:
+        digests = Fingerprints(pipeline._SHARED)
+        for job in real(*args):
+            seen[job.url] = (digests.of(job.recipe), digests.of(job.make()))
+            yield job
+
+    with monkeypatch.context() as patch:
+        patch.setattr(render, "page_jobs", recording)
+        build_site(root, now=NOW)
+    assert len(seen) > 30
+    return seen
 
 
 def tree_or_empty(folder: Path) -> dict[str, bytes]:
