@@ -16,11 +16,12 @@ from cssblog.comments.thread import thread_comments
 from cssblog.comments.validate import comment_mode
 from cssblog.config import CommentsSection, SiteConfig
 from cssblog.errors import CssblogError
+from cssblog.pickling import CachedValue
 from cssblog.site import Article
 
 
 @dataclass(frozen=True, slots=True)
-class CommentView:
+class CommentView(CachedValue):
     """One published comment as the theme sees it (never the email)."""
 
     id: str
