@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from cssblog import collector
 from cssblog.cache import cache_file, cache_key, carry_over, load_cache, save_cache, unchanged
 from cssblog.config import SiteConfig, load_config
 from cssblog.errors import BuildLockedError, CssblogError
@@ -67,7 +68,7 @@ def build_site(
     started = time.perf_counter()
     config = load_config(root)
     target = check_output_dir(output or root / "output", root)
-    with build_lock(root):
+    with build_lock(root), collector.eased():
         read = read_sources(root / "content")
         key = cache_key(config, drafts)
         inputs = inputs_digest(key, read[0], find_theme(root, config.site.theme))

@@ -15,7 +15,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from cssblog import __version__
+from cssblog import __version__, collector
 
 _FORMAT = 4  # raise when CacheData changes shape
 
@@ -110,7 +110,7 @@ def cache_file(cache_dir: Path, output: Path) -> Path:
 def load_cache(path: Path, key: str) -> CacheData:
     """The cache at ``path`` if it was made with ``key``; an empty one otherwise."""
     try:
-        with path.open("rb") as handle:
+        with path.open("rb") as handle, collector.paused():
             data = pickle.load(handle)
     except (
         OSError,
@@ -151,6 +151,6 @@ def save_cache(path: Path, data: CacheData) -> None:
     """Write the cache atomically (a killed build leaves the old cache or none)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}")
-    with temp.open("wb") as handle:
+    with temp.open("wb") as handle, collector.paused():
         pickle.dump(detached(data), handle, protocol=pickle.HIGHEST_PROTOCOL)
     temp.replace(path)

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from cssblog import collector
 from cssblog.build import CACHE_DIR, COMPILED_TEMPLATES, build_lock
 from cssblog.cache import (
     CacheData,
@@ -125,7 +126,7 @@ class Preview:
     def _rebuild(self, now: datetime, changed: Collection[str] | None, started: float) -> Outcome:
         config = self._config()
         output = check_output_dir(self.output, self.root)
-        with _lock(self.root):
+        with _lock(self.root), collector.eased():
             read = read_sources(self.content_dir, self._unchanged(changed))
             key = cache_key(config, self.drafts)
             previous = self._cache if self._cache and self._cache.key == key else None
