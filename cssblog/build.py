@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cssblog import collector
-from cssblog.cache import cache_file, cache_key, carry_over, load_cache, save_cache, unchanged
+from cssblog.cache import cache_file, cache_key, carry_over, load_cache, save_cache
 from cssblog.config import SiteConfig, load_config
 from cssblog.errors import BuildLockedError, CssblogError
 from cssblog.sources import SourceFile, read_sources
@@ -120,8 +120,7 @@ def _full_build(
     report = write_outputs(target, result.files, previous.manifest)
     cache.manifest = frozenset(str(f.path) for f in result.files)
     counts = inbox_counts(config, result.comments, now, cache.duplicate_groups)
-    if not unchanged(cache, previous):
-        save_cache(store, cache)
+    save_cache(store, cache, previous)
     built = BuildReport(
         output=target,
         posts=len(result.site.posts),

@@ -1,8 +1,11 @@
 """A persistent memo of parsed sources, rendered Markdown and page fingerprints.
 
-Entries are keyed by content hash (never mtime). The whole cache is ignored and rebuilt when it
-is missing, unreadable, written by another cssblog version, or made with other settings: it is
-never trusted over the sources.
+Entries are keyed by content hash (never mtime). The cache is kept in three files (shards): the
+posts and pages with their rendered bodies, the comments with their threads, and the pages'
+fingerprints with the list of output files. A build rewrites only the shards it changed, so
+editing a post does not write the comments again, nor approving a comment the posts. A shard is
+ignored and rebuilt when it is missing, unreadable, written by another cssblog version, or made
+with other settings: it is never trusted over the sources.
 """
 
 from __future__ import annotations
@@ -11,13 +14,20 @@ import hashlib
 import os
 import pickle
 import secrets
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from cssblog import __version__, collector
 
-_FORMAT = 4  # raise when CacheData changes shape
+_FORMAT = 5  # raise when CacheData changes shape
+
+SHARDS: dict[str, tuple[str, ...]] = {
+    "posts": ("sources", "markdown"),
+    "comments": ("comment_sources", "comment_threads", "duplicate_groups"),
+    "pages": ("pages", "manifest"),
+}
+"""Each file of the cache and the fields of :class:`CacheData` it holds."""
 
 
 @dataclass(slots=True)
@@ -26,8 +36,10 @@ class CacheData:
 
     key: str
     sources: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Parsed posts and pages, by file and content."""
+    comment_sources: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Parsed comments, by file and content."""
     markdown: dict[tuple[Any, ...], Any] = field(default_factory=dict)
-    comment_html: dict[str, str] = field(default_factory=dict)
     pages: dict[str, tuple[bytes, frozenset[str]]] = field(default_factory=dict)
     comment_threads: dict[Any, Any] = field(default_factory=dict)
     """Each post's comment threads, by its comment files (see ``publish_comments``)."""
@@ -67,16 +79,21 @@ class Carried(dict[Any, Any]):
         return default
 
 
-def unchanged(data: CacheData, previous: CacheData) -> bool:
-    """True when saving ``data`` would write what ``previous`` already holds."""
-    carried = (data.sources, data.markdown, data.comment_html)
-    return (
-        all(isinstance(c, Carried) and c.same_as_before for c in carried)
-        and data.pages == previous.pages
-        and data.comment_threads == previous.comment_threads
-        and data.duplicate_groups == previous.duplicate_groups
-        and data.manifest == previous.manifest
-    )
+def _changed_shards(data: CacheData, previous: CacheData | None) -> list[str]:
+    """The shards whose fields in ``data`` differ from those in ``previous``."""
+    if previous is None:
+        return list(SHARDS)
+    return [
+        shard
+        for shard, names in SHARDS.items()
+        if not all(_same(getattr(data, n), getattr(previous, n)) for n in names)
+    ]
+
+
+def _same(value: Any, before: Any) -> bool:
+    if isinstance(value, Carried):
+        return value.same_as_before
+    return bool(value == before)
 
 
 def carry_over(previous: CacheData) -> CacheData:
@@ -84,8 +101,8 @@ def carry_over(previous: CacheData) -> CacheData:
     return CacheData(
         key=previous.key,
         sources=Carried(previous.sources),
+        comment_sources=Carried(previous.comment_sources),
         markdown=Carried(previous.markdown),
-        comment_html=Carried(previous.comment_html),
         pages=previous.pages,
         comment_threads=dict(previous.comment_threads),
         duplicate_groups=dict(previous.duplicate_groups),
@@ -102,16 +119,33 @@ def cache_key(*parts: object) -> str:
 
 
 def cache_file(cache_dir: Path, output: Path) -> Path:
-    """The cache of builds into ``output`` (each output folder has its own)."""
+    """The cache of builds into ``output`` (each output folder has its own).
+
+    The name of its first shard; the others are named after it (see :func:`shard_files`).
+    """
     name = hashlib.blake2b(str(output).encode(), digest_size=8).hexdigest()
     return cache_dir / f"build-{name}.pickle"
 
 
+def shard_files(path: Path) -> dict[str, Path]:
+    """Each shard's file, for the cache named ``path``."""
+    return {shard: path.with_name(f"{path.stem}.{shard}{path.suffix}") for shard in SHARDS}
+
+
 def load_cache(path: Path, key: str) -> CacheData:
-    """The cache at ``path`` if it was made with ``key``; an empty one otherwise."""
+    """The cache at ``path`` as far as it was made with ``key``; empty where it was not."""
+    data = CacheData(key)
+    for shard, file in shard_files(path).items():
+        for name, value in _load_shard(file, key, SHARDS[shard]).items():
+            setattr(data, name, value)
+    return data
+
+
+def _load_shard(path: Path, key: str, names: tuple[str, ...]) -> dict[str, Any]:
+    """The fields a shard holds, or none if it is missing, unreadable or for another key."""
     try:
         with path.open("rb") as handle, collector.paused():
-            data = pickle.load(handle)
+            shard = pickle.load(handle)
     except (
         OSError,
         EOFError,
@@ -122,18 +156,13 @@ def load_cache(path: Path, key: str) -> CacheData:
         TypeError,
         ValueError,
     ):
-        return CacheData(key)
-    if not isinstance(data, CacheData) or not _complete(data) or data.key != key:
-        return CacheData(key)
-    return data
-
-
-def _complete(data: CacheData) -> bool:
-    """Every field is there (a cache written by an older shape may lack some)."""
-    try:
-        return all(getattr(data, f.name) is not MISSING for f in fields(data))
-    except AttributeError:
-        return False
+        return {}
+    if not (isinstance(shard, tuple) and len(shard) == 3 and shard[:2] == (_FORMAT, key)):
+        return {}
+    values = shard[2]
+    if not isinstance(values, dict) or set(values) != set(names):
+        return {}
+    return values
 
 
 def detached(data: CacheData) -> CacheData:
@@ -147,10 +176,19 @@ def _plain(value: Any) -> Any:
     return dict(value) if isinstance(value, dict) else value
 
 
-def save_cache(path: Path, data: CacheData) -> None:
-    """Write the cache atomically (a killed build leaves the old cache or none)."""
+def save_cache(path: Path, data: CacheData, previous: CacheData | None = None) -> None:
+    """Write the shards of ``data`` that differ from ``previous`` (all without it).
+
+    Each shard is written atomically: a killed build leaves its old file or none, and every
+    entry is keyed by content, so old and new shards side by side are still right.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}")
-    with temp.open("wb") as handle, collector.paused():
-        pickle.dump(detached(data), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    temp.replace(path)
+    path.unlink(missing_ok=True)  # the cache as one file (format 4 and before)
+    files = shard_files(path)
+    for shard in _changed_shards(data, previous):
+        values = {name: _plain(getattr(data, name)) for name in SHARDS[shard]}
+        target = files[shard]
+        temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}")
+        with temp.open("wb") as handle, collector.paused():
+            pickle.dump((_FORMAT, data.key, values), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        temp.replace(target)

@@ -36,10 +36,13 @@ def load_sources(
     config: SiteConfig,
     cache: MutableMapping[tuple[Any, ...], Any] | None = None,
     read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]] | None = None,
+    comment_cache: MutableMapping[tuple[Any, ...], Any] | None = None,
 ) -> Sources:
     """Read and check every source; raise :class:`ContentErrors` with all problems at once.
 
     ``read`` is what :func:`read_sources` gave, when the caller has read the files already.
+    ``cache`` keeps parsed posts and pages, ``comment_cache`` parsed comments (``cache`` too
+    when not given).
     """
     files, problems = read if read is not None else read_sources(config.root / "content")
     errors = list(problems)
@@ -59,7 +62,9 @@ def load_sources(
             posts.append(item)
         elif isinstance(item, Page):
             pages.append(item)
-    comments = comments_from_sources(files, config.root, config.tz, cache)
+    comments = comments_from_sources(
+        files, config.root, config.tz, cache if comment_cache is None else comment_cache
+    )
     errors.extend(comments.errors)
     errors.extend(_slug_clashes(posts, pages))
     if errors:

@@ -99,7 +99,12 @@ def render_site(
     With a ``cache`` and the ``output`` folder of the last build, only what changed is
     converted and rendered again; the rest comes back as files to keep.
     """
-    sources = load_sources(config, cache.sources if cache else None, read)
+    sources = load_sources(
+        config,
+        cache.sources if cache else None,
+        read,
+        comment_cache=cache.comment_sources if cache else None,
+    )
     del read  # only the parsed sources are needed from here on: let the bytes go
     visible = [p for p in sources.posts if drafts or is_published(p, now)]
     pages = [p for p in sources.pages if drafts or not p.draft]
@@ -123,7 +128,7 @@ def render_site(
     policy_html = renderer.render_inline(config.comments.policy)
     published = publish_comments(
         sources.comments, site.posts, config, now=now, policy_html=policy_html,
-        renderer=CommentRenderer(cache.comment_html if cache else None),
+        renderer=CommentRenderer(),
         memo=cache.comment_threads if cache is not None else None,
     )  # fmt: skip
     warnings.extend(published.warnings)

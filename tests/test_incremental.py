@@ -278,13 +278,58 @@ def test_cache_of_an_older_shape_is_ignored(make_site: MakeSite, tmp_path: Path)
 
     root = make_site(_files(4), config=CONFIG)
     build_site(root, now=NOW)
-    (cache,) = (root / CACHE_DIR).glob("build-*.pickle")
-    stale = pickle.loads(cache.read_bytes())
-    partial = object.__new__(CacheData)  # as unpickled from a version without some fields
-    object.__setattr__(partial, "key", stale.key)
-    cache.write_bytes(pickle.dumps(partial))
+    shards = sorted((root / CACHE_DIR).glob("build-*.pickle"))
+    assert len(shards) == 3
+    for shard in shards:
+        _, key, _ = pickle.loads(shard.read_bytes())
+        partial = object.__new__(CacheData)  # as unpickled from a version without some fields
+        object.__setattr__(partial, "key", key)
+        shard.write_bytes(pickle.dumps(partial))
     edit_body(root)
     build_site(root, now=NOW)
+    assert tree(root / "output") == cold_copy(root, tmp_path)
+
+
+def _shard_times(root: Path) -> dict[str, int]:
+    return {
+        p.name.split(".")[1]: p.stat().st_mtime_ns
+        for p in (root / CACHE_DIR).glob("build-*.pickle")
+    }
+
+
+def test_a_build_rewrites_only_the_cache_shards_it_changed(make_site: MakeSite) -> None:
+    root = make_site(_files(6), config=CONFIG)
+    build_site(root, now=NOW)
+    first = _shard_times(root)
+    assert set(first) == {"posts", "comments", "pages"}
+    build_site(root, now=NOW)
+    assert _shard_times(root) == first
+    edit_body(root)
+    build_site(root, now=NOW)
+    after_edit = _shard_times(root)
+    assert after_edit["comments"] == first["comments"]
+    assert after_edit["posts"] != first["posts"] and after_edit["pages"] != first["pages"]
+    approve_comment(root)
+    build_site(root, now=NOW)
+    after_approval = _shard_times(root)
+    assert after_approval["posts"] == after_edit["posts"]
+    assert after_approval["comments"] != after_edit["comments"]
+
+
+def test_a_corrupt_shard_is_rebuilt_and_the_others_still_serve(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site(_files(6), config=CONFIG)
+    build_site(root, now=NOW)
+    (comments,) = (root / CACHE_DIR).glob("build-*.comments.pickle")
+    comments.write_bytes(b"\x80\x05 broken")
+    before = _shard_times(root)
+    for state in (root / CACHE_DIR).glob("state-*.json"):
+        state.unlink()  # no record of the last build's inputs: this one builds
+    build_site(root, now=NOW)
+    after = _shard_times(root)
+    assert after["posts"] == before["posts"]  # parsed posts and bodies were reused as they were
+    assert after["comments"] != before["comments"]
     assert tree(root / "output") == cold_copy(root, tmp_path)
 
 
