@@ -316,6 +316,22 @@ def test_a_build_rewrites_only_the_cache_shards_it_changed(make_site: MakeSite) 
     assert after_approval["comments"] != after_edit["comments"]
 
 
+def test_the_one_file_cache_of_format_4_is_removed_on_the_next_save(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    from cssblog.cache import cache_file
+
+    root = make_site(_files(4), config=CONFIG)
+    build_site(root, now=NOW)
+    legacy = cache_file(root / CACHE_DIR, (root / "output").resolve())
+    legacy.write_bytes(b"a cache as one file, 90 MiB at 5,000 posts")
+    edit_body(root)
+    build_site(root, now=NOW)
+    assert not legacy.exists()
+    assert len(list((root / CACHE_DIR).glob("build-*.pickle"))) == 3
+    assert tree(root / "output") == cold_copy(root, tmp_path)
+
+
 def test_a_corrupt_shard_is_rebuilt_and_the_others_still_serve(
     make_site: MakeSite, tmp_path: Path
 ) -> None:
