@@ -7,7 +7,6 @@ import re
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -98,15 +97,19 @@ class ArchiveView:
 class PageJob:
     """One page to render: its template and URL, what it is made from, and how.
 
-    ``recipe`` holds every value the page's context is made of, besides the settings (a change
-    of settings starts the build cache afresh). It stands in for the context in the page's
-    fingerprint, and the context itself is made only when the page is rendered.
+    The context is ``build(site, *recipe)``, and ``build`` reads nothing of the site but its
+    settings (a change of settings starts the build cache afresh): so the recipe stands in for
+    the context in the page's fingerprint, and the context is made only for a page rendered.
     """
 
     template: str
     url: str
     recipe: tuple[Any, ...]
-    make: Callable[[], dict[str, Any]]
+    build: Callable[..., dict[str, Any]]
+
+    def context(self, site: Site) -> dict[str, Any]:
+        """The template variables of this page (besides ``site``)."""
+        return self.build(site, *self.recipe)
 
 
 def render_pages(
@@ -132,7 +135,7 @@ def render_pages(
         used: set[str] = set()
         try:
             template = env.get_template(job.template)
-            html = template.render(site=SiteRecorder(site, used), **job.make())
+            html = template.render(site=SiteRecorder(site, used), **job.context(site))
         except jinja2.TemplateError as exc:
             errors.append(_located(exc, job))
             continue
@@ -184,7 +187,7 @@ def page_jobs(
     for post in site.posts:
         yield _post_job(site, post, comments.get(post.url, CommentsView("hidden", 0)))
     for doc in site.pages:
-        yield PageJob("page.html", doc.url, ("page", doc), partial(_page_context, site, doc))
+        yield PageJob("page.html", doc.url, (doc,), _page_context)
     cs = site.customer_service
     for term in site.categories if cs is None or cs in site.categories else (*site.categories, cs):
         description = site.customer_service_html if cs and term.url == cs.url else ""
@@ -207,58 +210,64 @@ def page_jobs(
             author.bio_html,
         )
     yield from _archive_jobs(site)
-    yield PageJob("404.html", "/404.html", ("404",), partial(_not_found_context, site))
+    yield PageJob("404.html", "/404.html", (), _not_found_context)
     if policy_html:
-        yield _policy_job(site, policy_html)
+        yield PageJob(
+            "comment_policy.html", urls.COMMENT_POLICY_URL, (policy_html,), _policy_context
+        )
 
 
 def _not_found_context(site: Site) -> dict[str, Any]:
     return {"page": _meta(site, "404", "Page not found", "/404.html", noindex=True)}
 
 
-def _policy_job(site: Site, policy_html: str) -> PageJob:
-    def make() -> dict[str, Any]:
-        meta = _meta(site, "policy", "Comment policy", urls.COMMENT_POLICY_URL)
-        return {"page": meta, "policy_html": policy_html}
-
-    return PageJob("comment_policy.html", urls.COMMENT_POLICY_URL, ("policy", policy_html), make)
+def _policy_context(site: Site, policy_html: str) -> dict[str, Any]:
+    meta = _meta(site, "policy", "Comment policy", urls.COMMENT_POLICY_URL)
+    return {"page": meta, "policy_html": policy_html}
 
 
 def _post_job(site: Site, post: Article, comments: CommentsView) -> PageJob:
     older, newer = site.neighbours[post.url]
-    related = site.related[post.url]
     cs_url = site.customer_service and site.customer_service.url
+    recipe = (post, older, newer, site.related[post.url], comments, cs_url)
+    return PageJob("post.html", post.url, recipe, _post_context)
 
-    def make() -> dict[str, Any]:
-        feeds = tuple(
-            FeedLink(f"{c.name} (RSS)", c.feed_url, "application/rss+xml")
-            for c in post.categories
-            if c.url == cs_url
-        )
-        meta = _meta(
-            site,
-            "post",
-            post.title,
-            post.url,
-            og_type="article",
-            feeds=feeds,
-            description=_plain(post.summary_html),
-            image=urls.absolute(site.config.site.url, post.image) if post.image else None,
-            noindex=post.draft,
-        )
-        if post.canonical_url:
-            meta = replace(meta, canonical=post.canonical_url)
-        return {
-            "page": meta,
-            "post": post,
-            "older": older,
-            "newer": newer,
-            "related": related,
-            "comments": comments,
-        }
 
-    recipe = ("post", post, older, newer, related, comments, cs_url)
-    return PageJob("post.html", post.url, recipe, make)
+def _post_context(
+    site: Site,
+    post: Article,
+    older: Article | None,
+    newer: Article | None,
+    related: tuple[Article, ...],
+    comments: CommentsView,
+    cs_url: str | None,
+) -> dict[str, Any]:
+    feeds = tuple(
+        FeedLink(f"{c.name} (RSS)", c.feed_url, "application/rss+xml")
+        for c in post.categories
+        if c.url == cs_url
+    )
+    meta = _meta(
+        site,
+        "post",
+        post.title,
+        post.url,
+        og_type="article",
+        feeds=feeds,
+        description=_plain(post.summary_html),
+        image=urls.absolute(site.config.site.url, post.image) if post.image else None,
+        noindex=post.draft,
+    )
+    if post.canonical_url:
+        meta = replace(meta, canonical=post.canonical_url)
+    return {
+        "page": meta,
+        "post": post,
+        "older": older,
+        "newer": newer,
+        "related": related,
+        "comments": comments,
+    }
 
 
 def _page_context(site: Site, doc: PageDoc) -> dict[str, Any]:
@@ -284,12 +293,7 @@ def _listing_jobs(
     for number in range(1, count + 1):
         shown = tuple(posts[(number - 1) * size : number * size])
         recipe = (kind, title, base_url, number, count, term, description_html, shown)
-        yield PageJob(
-            "list.html",
-            urls.listing_url(base_url, number),
-            recipe,
-            partial(_listing_context, site, *recipe),
-        )
+        yield PageJob("list.html", urls.listing_url(base_url, number), recipe, _listing_context)
 
 
 def _listing_context(
@@ -332,22 +336,21 @@ def _listing_context(
 
 
 def _archive_jobs(site: Site) -> Iterator[PageJob]:
-    yield _archive_job(site, "archive", "Archive", urls.ARCHIVE_URL, site.years)
+    def job(kind: str, title: str, url: str, years: tuple[YearArchive, ...]) -> PageJob:
+        return PageJob("archive.html", url, (kind, title, url, years), _archive_context)
+
+    yield job("archive", "Archive", urls.ARCHIVE_URL, site.years)
     for year in site.years:
-        yield _archive_job(site, "year", f"Posts from {year.year}", year.url, (year,))
+        yield job("year", f"Posts from {year.year}", year.url, (year,))
         for month in year.months:
-            title = f"Posts from {month.name} {month.year}"
             only = YearArchive(year.year, year.url, (month,))
-            yield _archive_job(site, "month", title, month.url, (only,))
+            yield job("month", f"Posts from {month.name} {month.year}", month.url, (only,))
 
 
-def _archive_job(
+def _archive_context(
     site: Site, kind: str, title: str, url: str, years: tuple[YearArchive, ...]
-) -> PageJob:
-    def make() -> dict[str, Any]:
-        return {"page": _meta(site, kind, title, url), "archive": ArchiveView(title, years)}
-
-    return PageJob("archive.html", url, (kind, title, years), make)
+) -> dict[str, Any]:
+    return {"page": _meta(site, kind, title, url), "archive": ArchiveView(title, years)}
 
 
 def _plain(html: str, limit: int = 300) -> str:

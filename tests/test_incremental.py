@@ -170,7 +170,7 @@ def _recipes_and_contexts(
     def recording(*args: Any) -> Iterator[render.PageJob]:
         digests = Fingerprints(pipeline._SHARED)
         for job in real(*args):
-            seen[job.url] = (digests.of(job.recipe), digests.of(job.make()))
+            seen[job.url] = (digests.of(job.recipe), digests.of(job.context(args[0])))
             yield job
 
     with monkeypatch.context() as patch:
