@@ -20,11 +20,11 @@ from typing import Any
 
 from cssblog import __version__, collector
 
-_FORMAT = 5  # raise when CacheData changes shape
+_FORMAT = 6  # raise when CacheData changes shape
 
 SHARDS: dict[str, tuple[str, ...]] = {
-    "posts": ("sources", "markdown"),
-    "comments": ("comment_sources", "comment_threads", "duplicate_groups"),
+    "posts": ("sources", "markdown", "articles", "article_digests"),
+    "comments": ("comment_sources", "comment_threads", "duplicate_groups", "comment_digests"),
     "pages": ("pages", "manifest"),
 }
 """Each file of the cache and the fields of :class:`CacheData` it holds."""
@@ -45,6 +45,12 @@ class CacheData:
     """Each post's comment threads, by its comment files (see ``publish_comments``)."""
     duplicate_groups: dict[Any, Any] = field(default_factory=dict)
     """Each post's duplicate comments, by its comment files (see ``find_duplicates``)."""
+    articles: dict[str, Any] = field(default_factory=dict)
+    """Each post's article as the theme sees it, by source file (see ``build_model``)."""
+    article_digests: tuple[tuple[Any, bytes], ...] = ()
+    """The articles' digests (see ``Fingerprints.known``)."""
+    comment_digests: tuple[tuple[Any, bytes], ...] = ()
+    """The published comments' digests."""
     manifest: frozenset[str] | None = None
     """The files the last build left in its output folder."""
 
@@ -106,6 +112,9 @@ def carry_over(previous: CacheData) -> CacheData:
         pages=previous.pages,
         comment_threads=dict(previous.comment_threads),
         duplicate_groups=dict(previous.duplicate_groups),
+        articles=dict(previous.articles),
+        article_digests=previous.article_digests,
+        comment_digests=previous.comment_digests,
         manifest=previous.manifest,
     )
 

@@ -3,7 +3,8 @@
 Python's ``hash()`` differs from one process to the next, so values are digested from their
 contents: each dataclass becomes a tuple of plain values (strings, numbers, dates, and the
 digests of the dataclasses it holds), serialised with pickle — deterministic for such tuples —
-and hashed. Each dataclass instance is digested once per build.
+and hashed. Each dataclass instance is digested once per build; the digests of large shared
+values (posts, comments) can be kept with the build cache and handed to the next build.
 """
 
 from __future__ import annotations
@@ -31,10 +32,23 @@ class Fingerprints:
         self._fields: dict[type, tuple[str, ...]] = {}
         self._shared = frozenset(shared)
 
-    def keep_only(self, alive: Iterable[Any]) -> None:
-        """Forget every digest but those of ``alive`` objects (for reuse in the next build)."""
-        ids = {id(value) for value in alive}
-        self._memo = {k: v for k, v in self._memo.items() if k in ids}
+    def known(self, values: Iterable[Any]) -> tuple[tuple[Any, bytes], ...]:
+        """Each of ``values`` (instances of the shared types) with its digest, to keep.
+
+        A later build given them by :meth:`seed` need not digest those values again, as long
+        as it holds the very same objects (as a build cache gives them back).
+        """
+        return tuple(
+            (value, self._dataclass(value, self._fields.get(type(value))))
+            for value in values
+            if type(value) in self._shared
+        )
+
+    def seed(self, known: Iterable[tuple[Any, bytes]]) -> None:
+        """Take the digests of :meth:`known` values instead of digesting them again."""
+        for value, digest in known:
+            if type(value) in self._shared:
+                self._memo[id(value)] = (value, digest)
 
     def of(self, value: Any) -> bytes:
         """A 16-byte digest of ``value`` that is the same in every process."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -18,7 +18,7 @@ from cssblog.assets import collect_static, render_sitemap
 from cssblog.cache import CacheData
 from cssblog.comments.inbox import build_inbox
 from cssblog.comments.model import Comment
-from cssblog.comments.publish import PublishedComments, publish_comments
+from cssblog.comments.publish import CommentView, PublishedComments, publish_comments
 from cssblog.comments.sanitize import CommentRenderer
 from cssblog.config import SiteConfig
 from cssblog.content import Page, Post
@@ -37,7 +37,8 @@ from cssblog.state import next_change
 from cssblog.theme import Theme, find_theme, make_environment
 
 Progress = Callable[[int, int], None]
-_SHARED = (Article, PageDoc)
+_SHARED = (Article, PageDoc, CommentView)
+"""Values digested once and kept by digest in the values that hold them."""
 
 
 @dataclass(slots=True)
@@ -47,21 +48,6 @@ class Warm:
     environment: tuple[bytes, Any] | None = None
     """The Jinja environment with its compiled templates, and the digest of the theme's
     templates it was made for."""
-    articles: dict[Any, Any] = field(default_factory=dict)
-    """Each post's :class:`Article` (see :func:`build_model`)."""
-    fingerprints: Fingerprints = field(default_factory=lambda: Fingerprints(_SHARED))
-    """Digests of the articles above and of the cache's comment threads, which outlive one
-    build."""
-
-    def keep(self, site: Site, comment_threads: dict[Any, Any]) -> None:
-        """After a build: keep the digests of what the next build may reuse."""
-        views: list[Any] = []
-        stack = [v for _, threads, _ in comment_threads.values() for v in threads]
-        while stack:
-            view = stack.pop()
-            views.append(view)
-            stack.extend(view.replies)
-        self.fingerprints.keep_only([*site.posts, *views])
 
     def jinja(self, theme: Theme, salt: bytes, compiled: Path | None) -> Any:
         """An environment for ``theme``, reused while its templates are unchanged."""
@@ -123,7 +109,7 @@ def render_site(
     site = build_model(
         config, visible, pages, rendered, now=now, drafts=drafts,
         markdown_inline=renderer.render_inline, memo=cache.sources if cache else None,
-        article_memo=warm.articles if warm is not None else None,
+        article_memo=cache.articles if cache else None,
     )  # fmt: skip
     policy_html = renderer.render_inline(config.comments.policy)
     published = publish_comments(
@@ -134,7 +120,11 @@ def render_site(
     warnings.extend(published.warnings)
     theme = find_theme(config.root, config.site.theme)
     salt = _theme_digest(theme)
-    memo = _memo(site, salt, cache, output, warm.fingerprints if warm is not None else None)
+    fingerprints = Fingerprints(_SHARED)
+    if cache is not None:
+        fingerprints.seed(cache.article_digests)
+        fingerprints.seed(cache.comment_digests)
+    memo = _memo(site, salt, cache, output, fingerprints)
     if warm is not None:
         env = warm.jinja(theme, salt, compiled)
     else:
@@ -142,8 +132,8 @@ def render_site(
     files = _outputs(config, site, sources, published, policy_html, theme, memo, env)
     if cache is not None and memo is not None:
         cache.pages = memo.current
-    if warm is not None and cache is not None:
-        warm.keep(site, cache.comment_threads)
+        cache.article_digests = fingerprints.known(site.posts)
+        cache.comment_digests = fingerprints.known(_views(cache.comment_threads))
     return RenderedSite(
         site=site,
         files=files,
@@ -153,6 +143,15 @@ def render_site(
             sources.posts, now, drafts=drafts, close_after_days=config.comments.close_after_days
         ),
     )
+
+
+def _views(comment_threads: dict[Any, Any]) -> Iterator[CommentView]:
+    """Every comment view of the cached threads, replies included."""
+    stack = [v for _, threads, _ in comment_threads.values() for v in threads]
+    while stack:
+        view = stack.pop()
+        yield view
+        stack.extend(view.replies)
 
 
 def _theme_digest(theme: Theme) -> bytes:
@@ -168,7 +167,7 @@ def _memo(
     salt: bytes,
     cache: CacheData | None,
     output: Path | None,
-    fingerprints: Fingerprints | None = None,
+    fingerprints: Fingerprints,
 ) -> OutputMemo | None:
     if cache is None or output is None:
         return None

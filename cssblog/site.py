@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import pickle
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from cssblog import urls
 from cssblog.config import SiteConfig
 from cssblog.content import CommentMode, Page, Post
+from cssblog.pickling import CachedValue
 
 if TYPE_CHECKING:
     from cssblog.markup import RenderedMarkdown
@@ -37,7 +37,7 @@ MONTH_NAMES = (
 
 
 @dataclass(frozen=True, slots=True)
-class Term:
+class Term(CachedValue):
     """A category, tag or author page: a name with its URL and feeds."""
 
     name: str
@@ -49,7 +49,7 @@ class Term:
 
 
 @dataclass(frozen=True, slots=True)
-class Author:
+class Author(CachedValue):
     """A person who writes posts."""
 
     name: str
@@ -60,7 +60,7 @@ class Author:
 
 
 @dataclass(frozen=True, slots=True)
-class Article:
+class Article(CachedValue):
     """A post as the theme sees it."""
 
     title: str
@@ -184,9 +184,10 @@ def build_model(
     """Assemble the site model from checked sources and their rendered bodies.
 
     ``memo`` (the build cache) keeps the related-posts choice, which depends only on every
-    post's URL, date, tags and categories. ``article_memo`` (kept by a long-running preview) keeps
-    the last build's :class:`Article` of each post, reused while its inputs are the same
-    objects and values, so digests of unchanged posts need not be taken again.
+    post's URL, date, tags and categories. ``article_memo`` (the build cache too) keeps the last
+    build's :class:`Article` of each post, reused while the post and its body are the same
+    objects (as the cache gives them back) and its terms, author and settings the same values:
+    so the digests of unchanged posts, kept with them, need not be taken again.
     """
     visible = sorted(
         (p for p in posts if drafts or is_published(p, now)),
@@ -283,7 +284,7 @@ def _authors(
 class _ArticleMemo:
     """Make articles, reusing the last build's where nothing they are made from changed."""
 
-    def __init__(self, memo: MutableMapping[Any, Any] | None, config: SiteConfig) -> None:
+    def __init__(self, memo: MutableMapping[str, Any] | None, config: SiteConfig) -> None:
         self._memo = memo
         self._config = config
         self._shape = (
@@ -291,7 +292,7 @@ class _ArticleMemo:
             config.site.permalink,
             config.customer_service.category,
         )
-        self._used: dict[Any, Any] = {}
+        self._used: dict[str, Any] = {}
 
     def __call__(
         self,
@@ -304,13 +305,14 @@ class _ArticleMemo:
     ) -> Article:
         if self._memo is None:
             return _article(post, body, self._config, categories, tags, author, draft=draft)
-        key = (id(post), id(body), self._shape, categories, tags, author, draft)
+        key = str(post.source)
+        inputs = (self._shape, categories, tags, author, draft)
         found = self._memo.get(key)
-        if found is not None and found[0] is post and found[1] is body:
-            article: Article = found[2]
-        else:
-            article = _article(post, body, self._config, categories, tags, author, draft=draft)
-        self._used[key] = (post, body, article)  # holding post and body keeps their ids unique
+        if found is None or found[0] is not post or found[1] is not body or found[2] != inputs:
+            made = _article(post, body, self._config, categories, tags, author, draft=draft)
+            found = (post, body, inputs, made)
+        self._used[key] = found
+        article: Article = found[3]
         return article
 
     def finish(self) -> None:
@@ -424,7 +426,9 @@ def _related_cached(
         (a.url, a.date, tuple(t.url for t in a.tags), tuple(c.url for c in a.categories))
         for a in articles
     )
-    key = ("related", hashlib.blake2b(pickle.dumps(shape, protocol=5), digest_size=16).digest())
+    # repr, not pickle: pickle's bytes depend on which equal strings are the same object, and
+    # articles reused from the cache hold other term objects than the articles made anew.
+    key = ("related", hashlib.blake2b(repr(shape).encode(), digest_size=16).digest())
     urls_of = memo.get(key)
     if urls_of is None:
         related = _related(articles, by_term)

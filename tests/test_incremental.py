@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from cssblog import pipeline, render
+from cssblog import pipeline, render, site
 from cssblog.build import CACHE_DIR, build_site
+from cssblog.comments.publish import CommentView
 from cssblog.fingerprint import Fingerprints
 from cssblog.preview import Preview
 from tests.comment_helpers import comment_file
@@ -182,6 +183,55 @@ def _recipes_and_contexts(
 
 def tree_or_empty(folder: Path) -> dict[str, bytes]:
     return tree(folder) if folder.is_dir() else {}
+
+
+@pytest.mark.parametrize("where", ["build", "preview"])
+def test_an_edit_makes_and_digests_only_the_edited_posts_article(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Articles and digests of unchanged posts and comments come from the cache."""
+    root = make_site(_files(12), config=CONFIG).resolve()
+    preview = Preview(root)
+    rebuild = (
+        (lambda: preview.rebuild(NOW).ok)
+        if where == "preview"
+        else (lambda: build_site(root, now=NOW))
+    )
+    rebuild()
+    made: list[str] = []
+    digested: list[str] = []
+    related: list[int] = []
+    real_article, real_related, real_dataclass = (
+        site._article,
+        site._related,
+        Fingerprints._dataclass,
+    )
+
+    def article(post: Any, *args: Any, **kwargs: Any) -> Any:
+        made.append(post.title)
+        return real_article(post, *args, **kwargs)
+
+    def chose_related(*args: Any) -> Any:
+        related.append(1)
+        return real_related(*args)
+
+    def dataclass(self: Fingerprints, value: Any, names: Any) -> Any:
+        if isinstance(value, site.Article | CommentView) and id(value) not in self._memo:
+            digested.append(getattr(value, "title", None) or value.author)
+        return real_dataclass(self, value, names)
+
+    monkeypatch.setattr(site, "_article", article)
+    monkeypatch.setattr(site, "_related", chose_related)
+    monkeypatch.setattr(Fingerprints, "_dataclass", dataclass)
+    edit_body(root)
+    rebuild()
+    assert made == ["Post 3"]
+    assert digested == ["Post 3"]
+    assert related == []
+    approve_comment(root)
+    rebuild()
+    assert made == ["Post 3"]
+    assert sorted(digested) == ["Ann", "Ben", "Post 3"]  # the approved comment's thread anew
 
 
 def test_no_op_renders_nothing_and_one_edit_renders_few(make_site: MakeSite) -> None:

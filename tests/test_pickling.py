@@ -50,10 +50,18 @@ def test_a_built_sites_cache_round_trips_equal(make_site: MakeSite) -> None:
         for name, value in pickle.loads(file.read_bytes())[2].items():
             setattr(data, name, value)
     kinds = set()
-    for memo in (data.sources, data.markdown, data.comment_sources, data.comment_threads):
+    for memo in (
+        data.sources,
+        data.markdown,
+        data.articles,
+        data.comment_sources,
+        data.comment_threads,
+    ):
         for key, value in memo.items():
             assert pickle.loads(pickle.dumps((key, value))) == (key, value)
             kinds.add(type(value).__name__)
     assert {"Post", "RenderedMarkdown", "tuple"} <= kinds
+    assert len(data.articles) == 2 and len(data.article_digests) == 2
+    assert len(data.comment_digests) == 2
     views = [v for _, threads, _ in data.comment_threads.values() for v in threads]
     assert views and all(isinstance(v, CommentView) for v in views)
