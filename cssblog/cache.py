@@ -20,7 +20,7 @@ from typing import Any
 
 from cssblog import __version__, collector
 
-_FORMAT = 6  # raise when CacheData changes shape
+_FORMAT = 7  # raise when CacheData changes shape
 
 SHARDS: dict[str, tuple[str, ...]] = {
     "posts": ("sources", "markdown", "articles", "article_digests"),
@@ -41,10 +41,10 @@ class CacheData:
     """Parsed comments, by file and content."""
     markdown: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     pages: dict[str, tuple[bytes, frozenset[str]]] = field(default_factory=dict)
-    comment_threads: dict[Any, Any] = field(default_factory=dict)
-    """Each post's comment threads, by its comment files (see ``publish_comments``)."""
-    duplicate_groups: dict[Any, Any] = field(default_factory=dict)
-    """Each post's duplicate comments, by its comment files (see ``find_duplicates``)."""
+    comment_threads: dict[str, Any] = field(default_factory=dict)
+    """Each post's comment threads with its comments, by post (see ``publish_comments``)."""
+    duplicate_groups: dict[str, Any] = field(default_factory=dict)
+    """Each post's duplicate comments with its comments, by post (see ``find_duplicates``)."""
     articles: dict[str, Any] = field(default_factory=dict)
     """Each post's article as the theme sees it, by source file (see ``build_model``)."""
     article_digests: tuple[tuple[Any, bytes], ...] = ()

@@ -1,7 +1,8 @@
 """Convert every post and page body: from the cache when still valid, else across all cores.
 
 A cached body is reused when its text, its place in the file and its source path are the same,
-and every link it has to another source file still resolves to the same URL. Bodies that must be
+and every link it has to another source file still resolves to the same URL (checked only when
+the map of sources to URLs changed since the last build). Bodies that must be
 converted are split into chunks for worker processes when there are enough of them to pay for
 the processes; each worker makes its own converter, so the output is byte-for-byte the same as a
 serial conversion.
@@ -37,8 +38,7 @@ class Body:
     @property
     def key(self) -> tuple[str, int, str]:
         """What the conversion depends on, besides links."""
-        digest = hashlib.blake2b(self.text.encode("utf-8", "surrogatepass"), digest_size=16)
-        return (str(self.relative), self.line, digest.hexdigest())
+        return (str(self.relative), self.line, _digest(self.text))
 
 
 def worker_count() -> int:
@@ -60,9 +60,13 @@ def convert_bodies(
     """Every body converted to HTML, keyed by its source."""
     done: dict[Path, RenderedMarkdown] = {}
     todo: list[Body] = []
+    # Every body in the cache was checked against the last build's links: while they are the
+    # same, the links of each still hold.
+    same_links = ("links", _digest(repr(sorted(links.items()))))
+    trusted = cache is not None and cache.get(same_links) is not None
     for body in bodies:
         cached = cache.get(body.key) if cache is not None else None
-        if cached is not None and _links_hold(cached, body, links):
+        if cached is not None and (trusted or _links_hold(cached, body, links)):
             done[body.source] = cached
         else:
             todo.append(body)
@@ -74,7 +78,13 @@ def convert_bodies(
         done[body.source] = rendered
         if cache is not None:
             cache[body.key] = rendered
+    if cache is not None:
+        cache[same_links] = True
     return done
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _links_hold(cached: RenderedMarkdown, body: Body, links: Mapping[str, str]) -> bool:

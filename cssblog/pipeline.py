@@ -147,7 +147,7 @@ def render_site(
 
 def _views(comment_threads: dict[Any, Any]) -> Iterator[CommentView]:
     """Every comment view of the cached threads, replies included."""
-    stack = [v for _, threads, _ in comment_threads.values() for v in threads]
+    stack = [v for *_, (_, threads, _) in comment_threads.values() for v in threads]
     while stack:
         view = stack.pop()
         yield view

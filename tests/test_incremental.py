@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from cssblog import pipeline, render, site
+from cssblog import convert, pipeline, render, site
 from cssblog.build import CACHE_DIR, build_site
+from cssblog.comments import dedupe
 from cssblog.comments.publish import CommentView
 from cssblog.fingerprint import Fingerprints
 from cssblog.preview import Preview
@@ -69,6 +70,12 @@ def retitle(root: Path) -> None:
     path.write_text(path.read_text().replace('"Post 2"', '"Renamed two"'))
 
 
+def move_linked_post(root: Path) -> None:
+    """p06 gets another URL; p05 links to it."""
+    path = root / "content/posts/p06.md"
+    path.write_text(path.read_text().replace("---\n", '---\nslug: "moved"\n', 1))
+
+
 def approve_comment(root: Path) -> None:
     path = root / "content/comments/p01/c2.md"
     path.write_text(path.read_text().replace("status: pending", "status: approved"))
@@ -102,6 +109,7 @@ SCENARIOS: dict[str, Callable[[Path], None]] = {
     "add-post": add_post,
     "delete-post": delete_post,
     "retitle": retitle,
+    "move-linked-post": move_linked_post,
     "approve-comment": approve_comment,
     "reply-to-comment": reply_to_comment,
     "edit-comment": edit_comment,
@@ -232,6 +240,53 @@ def test_an_edit_makes_and_digests_only_the_edited_posts_article(
     rebuild()
     assert made == ["Post 3"]
     assert sorted(digested) == ["Ann", "Ben", "Post 3"]  # the approved comment's thread anew
+
+
+def test_cached_bodies_links_are_checked_only_when_a_url_changed(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site(_files(12), config=CONFIG)
+    build_site(root, now=NOW)
+    checked: list[str] = []
+    real = convert._links_hold
+
+    def links_hold(cached: Any, body: Any, links: Any) -> bool:
+        checked.append(body.relative.name)
+        return real(cached, body, links)
+
+    monkeypatch.setattr(convert, "_links_hold", links_hold)
+    edit_body(root)
+    build_site(root, now=NOW)
+    assert checked == []
+    move_linked_post(root)
+    build_site(root, now=NOW)
+    assert len(checked) == 12  # every other cached body: 11 posts and the page
+    assert (root / "output/2026/07/moved/index.html").is_file()
+    assert 'href="/2026/07/moved/"' in (root / "output/2026/06/p05/index.html").read_text()
+
+
+def test_duplicates_are_looked_for_again_only_where_comments_changed(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _files(12)
+    files["content/comments/p02/c1.md"] = comment_file("Cy", "Hello", date="2026-03-03 10:00")
+    root = make_site(files, config=CONFIG)
+    build_site(root, now=NOW)
+    looked: list[str] = []
+    real = dedupe._groups
+
+    def groups(ordered: Any, threshold: float) -> Any:
+        looked.append(ordered[0].post_slug)
+        return real(ordered, threshold)
+
+    monkeypatch.setattr(dedupe, "_groups", groups)
+    edit_body(root)
+    build_site(root, now=NOW)
+    assert looked == []
+    edit_comment(root)
+    report = build_site(root, now=NOW)
+    assert set(looked) == {"p01"}  # for its threads and for the inbox
+    assert report.pending_comments == 1
 
 
 def test_no_op_renders_nothing_and_one_edit_renders_few(make_site: MakeSite) -> None:

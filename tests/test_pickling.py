@@ -63,5 +63,5 @@ def test_a_built_sites_cache_round_trips_equal(make_site: MakeSite) -> None:
     assert {"Post", "RenderedMarkdown", "tuple"} <= kinds
     assert len(data.articles) == 2 and len(data.article_digests) == 2
     assert len(data.comment_digests) == 2
-    views = [v for _, threads, _ in data.comment_threads.values() for v in threads]
+    views = [v for *_, (_, threads, _) in data.comment_threads.values() for v in threads]
     assert views and all(isinstance(v, CommentView) for v in views)

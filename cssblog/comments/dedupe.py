@@ -54,31 +54,35 @@ def similar(x: str, y: str, threshold: float) -> bool:
 def find_duplicates(
     comments: Iterable[Comment],
     threshold: float,
-    memo: MutableMapping[Any, list[DuplicateGroup]] | None = None,
+    memo: MutableMapping[str, Any] | None = None,
 ) -> tuple[DuplicateGroup, ...]:
     """Groups of duplicates among ``comments`` (already-marked duplicates and spam left out).
 
     ``memo`` (the build cache) keeps each post's groups from the last build, reused while the
-    post's comments are the same.
+    post's comments are the very same objects (as the cache gives them back).
     """
     by_post: dict[str, list[Comment]] = defaultdict(list)
     for comment in comments:
         if comment.status not in ("duplicate", "spam", "rejected"):
             by_post[comment.post_slug].append(comment)
     groups: list[DuplicateGroup] = []
-    used: dict[Any, list[DuplicateGroup]] = {}
-    for post_comments in by_post.values():
+    used: dict[str, Any] = {}
+    for slug, post_comments in by_post.items():
         ordered = tuple(sorted(post_comments, key=lambda c: (c.date, c.id)))
-        key = (threshold, ordered)
-        found = memo.get(key) if memo is not None else None
-        if found is None:
-            found = _groups(ordered, threshold)
-        used[key] = found
-        groups.extend(found)
+        found = memo.get(slug) if memo is not None else None
+        if found is None or found[0] != threshold or not same_objects(found[1], ordered):
+            found = (threshold, ordered, _groups(ordered, threshold))
+        used[slug] = found
+        groups.extend(found[2])
     if memo is not None:
         memo.clear()
         memo.update(used)
     return tuple(groups)
+
+
+def same_objects(these: Sequence[Any], those: Sequence[Any]) -> bool:
+    """The two sequences hold the very same objects, in order (cheaper than comparing values)."""
+    return len(these) == len(those) and all(a is b for a, b in zip(these, those, strict=True))
 
 
 def _groups(ordered: Sequence[Comment], threshold: float) -> list[DuplicateGroup]:

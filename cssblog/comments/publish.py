@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from cssblog import urls
-from cssblog.comments.dedupe import find_duplicates
+from cssblog.comments.dedupe import find_duplicates, same_objects
 from cssblog.comments.model import Comment, clean_name
 from cssblog.comments.sanitize import CommentRenderer, safe_url
 from cssblog.comments.thread import thread_comments
@@ -75,8 +75,9 @@ def publish_comments(
 ) -> PublishedComments:
     """The comments sections of ``posts``; only approved comments are ever in them.
 
-    ``memo`` (kept by a long-running preview) holds each post's threads from the last build,
-    reused while the post's comment files and the settings that shape threads are the same.
+    ``memo`` (the build cache) holds each post's threads from the last build, reused while the
+    post's comments are the very same objects (as the cache gives them back) and the settings
+    that shape threads are the same.
     """
     settings = config.comments
     by_slug = {p.slug: p for p in posts}
@@ -102,13 +103,12 @@ def publish_comments(
     for post in posts:
         mode = comment_mode(post, settings, now)
         own = tuple(stored.get(post.slug, ()))
-        key = (shape, own)
-        parts = memo.get(key) if memo is not None and own else None
-        if parts is None:
-            parts = _threads(own, settings, emails, renderer)
+        found = memo.get(post.slug) if memo is not None and own else None
+        if found is None or found[0] != shape or not same_objects(found[1], own):
+            found = (shape, own, _threads(own, settings, emails, renderer))
         if own:
-            used[key] = parts
-        count, views, problems = parts
+            used[post.slug] = found
+        count, views, problems = found[2]
         warnings.extend(problems)
         if mode == "hidden":
             sections[post.url] = CommentsView(mode="hidden", count=0, post_slug=post.slug)
