@@ -11,18 +11,14 @@ serial conversion.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-import sys
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cssblog.markup import MarkdownRenderer, RenderedMarkdown, resolve_source_link
+from cssblog.workers import in_chunks, worth_it
 
-PARALLEL_MIN = 48
 Progress = Callable[[int, int], None]
 
 
@@ -39,14 +35,6 @@ class Body:
     def key(self) -> tuple[str, int, str]:
         """What the conversion depends on, besides links."""
         return (str(self.relative), self.line, _digest(self.text))
-
-
-def worker_count() -> int:
-    """How many processes may convert at once."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def convert_bodies(
@@ -102,7 +90,7 @@ def _convert(
     total: int,
     progress: Progress | None,
 ) -> list[RenderedMarkdown]:
-    if workers <= 1 or len(todo) < PARALLEL_MIN:
+    if not worth_it(todo, workers):
         renderer = MarkdownRenderer()
         results = []
         for index, body in enumerate(todo, start=1):
@@ -110,15 +98,11 @@ def _convert(
             if progress is not None:
                 progress(offset + index, total)
         return results
-    size = max(1, -(-len(todo) // (workers * 4)))
-    chunks = [list(todo[i : i + size]) for i in range(0, len(todo), size)]
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
     results = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for chunk in pool.map(_convert_chunk, chunks, [dict(links)] * len(chunks)):
-            results.extend(chunk)
-            if progress is not None:
-                progress(offset + len(results), total)
+    for chunk in in_chunks(_convert_chunk, todo, dict(links), workers=workers):
+        results.extend(chunk)
+        if progress is not None:
+            progress(offset + len(results), total)
     return results
 
 

@@ -9,12 +9,18 @@ from pathlib import Path
 from typing import Any
 
 from cssblog.comments.model import Comment
-from cssblog.comments.store import comments_from_sources
+from cssblog.comments.store import (
+    comment_key,
+    comments_from_sources,
+    is_comment_source,
+    parse_comment_source,
+)
 from cssblog.config import SiteConfig
 from cssblog.content import Page, Post, read_page, read_post
 from cssblog.errors import ContentErrors, CssblogError
 from cssblog.frontmatter import decode_source, parse_document
 from cssblog.sources import SourceFile, read_sources
+from cssblog.workers import in_chunks, worth_it
 
 RESERVED_SLUGS = frozenset(
     {"category", "tag", "author", "archive", "page", "comments", "comment-policy", "theme"}
@@ -37,24 +43,29 @@ def load_sources(
     cache: MutableMapping[tuple[Any, ...], Any] | None = None,
     read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]] | None = None,
     comment_cache: MutableMapping[tuple[Any, ...], Any] | None = None,
+    workers: int = 1,
 ) -> Sources:
     """Read and check every source; raise :class:`ContentErrors` with all problems at once.
 
     ``read`` is what :func:`read_sources` gave, when the caller has read the files already.
     ``cache`` keeps parsed posts and pages, ``comment_cache`` parsed comments (``cache`` too
-    when not given).
+    when not given). Files not in the cache are parsed in ``workers`` processes when there are
+    enough of them.
     """
     files, problems = read if read is not None else read_sources(config.root / "content")
+    if comment_cache is None:
+        comment_cache = cache
+    parsed = _parse_in_workers(config, files, cache, comment_cache, workers)
     errors = list(problems)
     posts: list[Post] = []
     pages: list[Page] = []
     for source in files:
         if source.kind not in ("post", "page"):
             continue
-        key = (source.kind, source.location, source.digest, str(config.tz), config.site.author)
+        key = _key(config, source)
         item = cache.get(key) if cache is not None else None
         if item is None:
-            item, item_errors = _read(config, source)
+            item, item_errors = parsed.get(source.location) or _read(config, source)
             errors.extend(item_errors)
             if item is not None and cache is not None:
                 cache[key] = item
@@ -62,9 +73,7 @@ def load_sources(
             posts.append(item)
         elif isinstance(item, Page):
             pages.append(item)
-    comments = comments_from_sources(
-        files, config.root, config.tz, cache if comment_cache is None else comment_cache
-    )
+    comments = comments_from_sources(files, config.root, config.tz, comment_cache, parsed)
     errors.extend(comments.errors)
     errors.extend(_slug_clashes(posts, pages))
     if errors:
@@ -76,6 +85,50 @@ def load_sources(
         comments=comments.comments,
         warnings=comments.warnings,
     )
+
+
+def _key(config: SiteConfig, source: SourceFile) -> tuple[str, ...]:
+    """What a post or page parsed from ``source`` depends on (its key in the build cache)."""
+    return (source.kind, source.location, source.digest, str(config.tz), config.site.author)
+
+
+def _parse_in_workers(
+    config: SiteConfig,
+    files: Sequence[SourceFile],
+    cache: MutableMapping[tuple[Any, ...], Any] | None,
+    comment_cache: MutableMapping[tuple[Any, ...], Any] | None,
+    workers: int,
+) -> dict[str, Any]:
+    """The parses of the files not in the cache, by location, when workers are worth it."""
+    todo = [
+        source
+        for source in files
+        if (
+            source.kind in ("post", "page")
+            and (cache is None or cache.get(_key(config, source)) is None)
+        )
+        or (
+            is_comment_source(source)
+            and (comment_cache is None or comment_cache.get(comment_key(source, config.tz)) is None)
+        )
+    ]
+    if not worth_it(todo, workers):
+        return {}
+    parsed: dict[str, Any] = {}
+    locations = iter(todo)
+    for chunk in in_chunks(_parse_chunk, todo, config, workers=workers):
+        parsed.update((next(locations).location, result) for result in chunk)
+    return parsed
+
+
+def _parse_chunk(chunk: Sequence[SourceFile], config: SiteConfig) -> list[Any]:
+    """What :func:`_read` or :func:`parse_comment_source` gives for each file (in a worker)."""
+    return [
+        parse_comment_source(source, config.root, config.tz)
+        if source.kind == "comment"
+        else _read(config, source)
+        for source in chunk
+    ]
 
 
 def _read(config: SiteConfig, source: SourceFile) -> tuple[Post | Page | None, list[CssblogError]]:

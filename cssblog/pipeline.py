@@ -22,7 +22,7 @@ from cssblog.comments.publish import CommentView, PublishedComments, publish_com
 from cssblog.comments.sanitize import CommentRenderer
 from cssblog.config import SiteConfig
 from cssblog.content import Page, Post
-from cssblog.convert import Body, convert_bodies, worker_count
+from cssblog.convert import Body, convert_bodies
 from cssblog.errors import ContentErrors, CssblogError
 from cssblog.feeds import render_comments_feed, render_feeds
 from cssblog.fingerprint import Fingerprints
@@ -35,6 +35,7 @@ from cssblog.site import Article, PageDoc, Site, build_model, is_published
 from cssblog.sources import SourceFile
 from cssblog.state import next_change
 from cssblog.theme import Theme, find_theme, make_environment
+from cssblog.workers import worker_count
 
 Progress = Callable[[int, int], None]
 _SHARED = (Article, PageDoc, CommentView)
@@ -85,11 +86,13 @@ def render_site(
     With a ``cache`` and the ``output`` folder of the last build, only what changed is
     converted and rendered again; the rest comes back as files to keep.
     """
+    workers = worker_count() if workers is None else workers
     sources = load_sources(
         config,
         cache.sources if cache else None,
         read,
         comment_cache=cache.comment_sources if cache else None,
+        workers=workers,
     )
     del read  # only the parsed sources are needed from here on: let the bytes go
     visible = [p for p in sources.posts if drafts or is_published(p, now)]
@@ -101,7 +104,7 @@ def render_site(
         bodies,
         links,
         cache=cache.markdown if cache else None,
-        workers=worker_count() if workers is None else workers,
+        workers=workers,
         progress=progress,
     )
     warnings = [*_link_warnings(items, rendered), *sources.warnings]

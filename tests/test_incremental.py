@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from cssblog import convert, pipeline, render, site
+from cssblog import convert, gather, pipeline, render, site
 from cssblog.build import CACHE_DIR, build_site
 from cssblog.comments import dedupe
 from cssblog.comments.publish import CommentView
+from cssblog.errors import ContentErrors
 from cssblog.fingerprint import Fingerprints
 from cssblog.preview import Preview
 from tests.comment_helpers import comment_file
@@ -312,13 +313,53 @@ def test_approving_a_comment_rerenders_its_post_and_the_comment_feed(make_site: 
     assert report.rendered == 1  # the post page; the feed is regenerated too
 
 
-def test_parallel_conversion_gives_the_serial_bytes(make_site: MakeSite, tmp_path: Path) -> None:
+def _spied_workers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the functions run in worker processes from now on."""
+    ran: list[str] = []
+    for module in (gather, convert):
+        real = module.in_chunks
+
+        def spy(function: Any, *args: Any, real: Any = real, **kwargs: Any) -> Any:
+            ran.append(function.__name__)
+            return real(function, *args, **kwargs)
+
+        monkeypatch.setattr(module, "in_chunks", spy)
+    return ran
+
+
+def test_parallel_parsing_and_conversion_give_the_serial_bytes(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
     files = _files(60)  # above the threshold for worker processes
     serial = make_site(files, config=CONFIG, name="serial")
     parallel = make_site(files, config=CONFIG, name="parallel")
     build_site(serial, now=NOW, workers=1)
+    ran = _spied_workers(monkeypatch)
     build_site(parallel, now=NOW, workers=2)
+    assert ran == ["_parse_chunk", "_convert_chunk"]
     assert tree(serial / "output") == tree(parallel / "output")
+
+
+def test_errors_found_in_workers_are_the_errors_found_in_order(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _files(60)
+    files["content/posts/p07.md"] = "---\ntitle: [unclosed\n---\nBody.\n"
+    files["content/posts/p30.md"] = '---\ntitle: "No date"\n---\nBody.\n'
+    files["content/comments/p01/c9.md"] = "---\nauthor: Ann\n---\nNo date.\n"
+    serial = make_site(files, config=CONFIG, name="serial")
+    parallel = make_site(files, config=CONFIG, name="parallel")
+    with pytest.raises(ContentErrors) as one:
+        build_site(serial, now=NOW, workers=1)
+    ran = _spied_workers(monkeypatch)
+    with pytest.raises(ContentErrors) as two:
+        build_site(parallel, now=NOW, workers=2)
+    assert ran == ["_parse_chunk"]
+    assert len(one.value.errors) >= 3
+    assert str(two.value).replace("parallel", "serial") == str(one.value)
+    assert [(e.line, e.hint) for e in two.value.errors] == [
+        (e.line, e.hint) for e in one.value.errors
+    ]
 
 
 def test_corrupt_or_foreign_cache_is_ignored(make_site: MakeSite, tmp_path: Path) -> None:

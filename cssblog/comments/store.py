@@ -84,29 +84,54 @@ def comments_from_sources(
     site_root: Path,
     tz: tzinfo,
     cache: MutableMapping[tuple[Any, ...], Any] | None = None,
+    parsed: Mapping[str, Any] | None = None,
 ) -> LoadedComments:
-    """Parse the comment files among ``files`` (already read), reusing cached parses."""
+    """Parse the comment files among ``files`` (already read), reusing cached parses.
+
+    ``parsed`` holds what :func:`parse_comment_source` gave for some of the files (by location),
+    when they were parsed elsewhere (in worker processes).
+    """
     found: list[Comment] = []
     errors: list[CssblogError] = []
     warnings: list[CssblogError] = []
     for source in files:
-        parts = source.name.split("/")
-        if source.kind != "comment" or len(parts) != 2:
+        if not is_comment_source(source):
             continue
-        key = (source.location, source.digest, str(tz))
+        key = comment_key(source, tz)
         hit = cache.get(key) if cache is not None else None
         if hit is None:
-            display = source.path.relative_to(site_root)
-            try:
-                hit = parse_comment(source.data, source.path, display, parts[0], tz)
-            except CssblogError as exc:
-                errors.append(exc)
+            done = parsed.get(source.location) if parsed is not None else None
+            result = parse_comment_source(source, site_root, tz) if done is None else done
+            if isinstance(result, CssblogError):
+                errors.append(result)
                 continue
+            hit = result
             if cache is not None:
                 cache[key] = hit
         found.append(hit[0])
         warnings.extend(hit[1])
     return LoadedComments(tuple(found), tuple(errors), tuple(warnings))
+
+
+def is_comment_source(source: SourceFile) -> bool:
+    """``source`` is a comment file: ``comments/<post-slug>/<id>.md``."""
+    return source.kind == "comment" and source.name.count("/") == 1
+
+
+def comment_key(source: SourceFile, tz: tzinfo) -> tuple[str, str, str]:
+    """What a comment parsed from ``source`` depends on (its key in the build cache)."""
+    return (source.location, source.digest, str(tz))
+
+
+def parse_comment_source(
+    source: SourceFile, site_root: Path, tz: tzinfo
+) -> tuple[Comment, list[CssblogError]] | CssblogError:
+    """The comment in ``source`` with its warnings, or the error that stopped it."""
+    display = source.path.relative_to(site_root)
+    try:
+        return parse_comment(source.data, source.path, display, source.name.split("/")[0], tz)
+    except CssblogError as exc:
+        return exc
 
 
 def read_comment(
