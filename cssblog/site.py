@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -462,6 +463,8 @@ def _related(
                     if other.url != article.url:
                         scores[other.url] += weight
         here = position[article.url]
-        best = sorted(scores, key=lambda u: (-scores[u], abs(position[u] - here), u))
-        result[article.url] = tuple(articles[position[u]] for u in best[:RELATED_COUNT])
+        ranked = heapq.nsmallest(
+            RELATED_COUNT, ((-n, abs(position[u] - here), u) for u, n in scores.items())
+        )
+        result[article.url] = tuple(articles[position[u]] for _, _, u in ranked)
     return result
