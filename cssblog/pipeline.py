@@ -18,7 +18,12 @@ from cssblog.assets import collect_static, render_sitemap
 from cssblog.cache import CacheData
 from cssblog.comments.inbox import build_inbox
 from cssblog.comments.model import Comment
-from cssblog.comments.publish import CommentView, PublishedComments, publish_comments
+from cssblog.comments.publish import (
+    CommentView,
+    PublishedComments,
+    flatten_views,
+    publish_comments,
+)
 from cssblog.comments.sanitize import CommentRenderer
 from cssblog.config import SiteConfig
 from cssblog.content import Page, Post
@@ -148,13 +153,9 @@ def render_site(
     )
 
 
-def _views(comment_threads: dict[Any, Any]) -> Iterator[CommentView]:
+def _views(comment_threads: dict[Any, Any]) -> list[CommentView]:
     """Every comment view of the cached threads, replies included."""
-    stack = [v for *_, (_, threads, _) in comment_threads.values() for v in threads]
-    while stack:
-        view = stack.pop()
-        yield view
-        stack.extend(view.replies)
+    return flatten_views([v for *_, (_, threads, _) in comment_threads.values() for v in threads])
 
 
 def _theme_digest(theme: Theme) -> bytes:

@@ -123,7 +123,7 @@ def publish_comments(
             policy_url=policy_url,
             policy_html=policy_html,
         )
-        recent.extend(RecentComment(post, v) for v in _flatten(views))
+        recent.extend(RecentComment(post, v) for v in flatten_views(views))
     recent.sort(key=lambda r: (r.comment.date, r.comment.id), reverse=True)
     if memo is not None:
         memo.clear()
@@ -183,7 +183,8 @@ def _views(
     return tuple(built[c.id] for c in children.get(None, []))
 
 
-def _flatten(views: Sequence[CommentView]) -> list[CommentView]:
+def flatten_views(views: Sequence[CommentView]) -> list[CommentView]:
+    """Every view of ``views`` and of their replies, at any depth."""
     out: list[CommentView] = []
     stack = list(views)
     while stack:
