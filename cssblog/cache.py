@@ -53,6 +53,9 @@ class CacheData:
     """The published comments' digests."""
     manifest: frozenset[str] | None = None
     """The files the last build left in its output folder."""
+    recipes: Any = None
+    """What the last build's pages were made from (``LastRecipes``): kept in memory by a
+    long-running process, never saved."""
 
 
 class Carried(dict[Any, Any]):
@@ -116,6 +119,7 @@ def carry_over(previous: CacheData) -> CacheData:
         article_digests=previous.article_digests,
         comment_digests=previous.comment_digests,
         manifest=previous.manifest,
+        recipes=previous.recipes,
     )
 
 

@@ -140,6 +140,7 @@ def render_site(
     files = _outputs(config, site, sources, published, policy_html, theme, memo, env)
     if cache is not None and memo is not None:
         cache.pages = memo.current
+        cache.recipes = memo.last_recipes()
         cache.article_digests = fingerprints.known(site.posts)
         cache.comment_digests = fingerprints.known(_views(cache.comment_threads))
     return RenderedSite(
@@ -181,7 +182,10 @@ def _memo(
     def exists(path: PurePosixPath) -> bool:
         return os.path.isfile(os.path.join(folder, path))  # noqa: PTH113, PTH118 (hot path)
 
-    return OutputMemo(site, cache.pages, exists, salt, shared=_SHARED, fingerprints=fingerprints)
+    return OutputMemo(
+        site, cache.pages, exists, salt, shared=_SHARED, fingerprints=fingerprints,
+        last=cache.recipes,
+    )  # fmt: skip
 
 
 def inbox_counts(

@@ -127,7 +127,7 @@ def render_pages(
     files: list[OutputFile] = []
     errors: list[CssblogError] = []
     for job in page_jobs(site, comments or {}, policy_html):
-        path = urls.page_route(job.url).path
+        path = memo.path_of(job.url) if memo is not None else urls.page_route(job.url).path
         key = f"{job.template}:{job.url}"
         if memo is not None and memo.unchanged(key, path, job.recipe):
             files.append(OutputFile(path, None))

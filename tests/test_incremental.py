@@ -77,6 +77,14 @@ def move_linked_post(root: Path) -> None:
     path.write_text(path.read_text().replace("---\n", '---\nslug: "moved"\n', 1))
 
 
+def same_instant_other_zone(root: Path) -> None:
+    """p04's date names the same moment in another time zone: equal, but printed otherwise."""
+    path = root / "content/posts/p04.md"
+    path.write_text(
+        path.read_text().replace("date: 2026-05-05 09:00", "date: 2026-05-05T10:00+01:00")
+    )
+
+
 def approve_comment(root: Path) -> None:
     path = root / "content/comments/p01/c2.md"
     path.write_text(path.read_text().replace("status: pending", "status: approved"))
@@ -111,6 +119,7 @@ SCENARIOS: dict[str, Callable[[Path], None]] = {
     "delete-post": delete_post,
     "retitle": retitle,
     "move-linked-post": move_linked_post,
+    "same-instant-other-zone": same_instant_other_zone,
     "approve-comment": approve_comment,
     "reply-to-comment": reply_to_comment,
     "edit-comment": edit_comment,
@@ -517,3 +526,63 @@ def test_a_site_method_without_known_data_makes_the_page_depend_on_everything() 
     assert unchanged.unchanged("page", PurePosixPath("p.html"), {"x": 1})
     changed = memo_for(Model("t", ("b",)), first.current)
     assert not changed.unchanged("page", PurePosixPath("p.html"), {"x": 1})
+
+
+def test_a_warm_preview_digests_only_the_pages_it_renders(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages made of the very objects of the last rebuild are known unchanged undigested."""
+    from cssblog.incremental import OutputMemo
+
+    root = make_site(_files(12), config=CONFIG).resolve()
+    preview = Preview(root)
+    assert preview.rebuild(NOW).ok
+    digested: list[str] = []
+    recorded: list[str] = []
+    real_fingerprint, real_record = OutputMemo.fingerprint, OutputMemo.record
+
+    def fingerprint(self: OutputMemo, key: str, *args: Any) -> bytes:
+        digested.append(key)
+        return real_fingerprint(self, key, *args)
+
+    def record(self: OutputMemo, key: str, *args: Any) -> None:
+        recorded.append(key)
+        real_record(self, key, *args)
+
+    monkeypatch.setattr(OutputMemo, "fingerprint", fingerprint)
+    monkeypatch.setattr(OutputMemo, "record", record)
+    edit_body(root)
+    outcome = preview.rebuild(NOW, changed=frozenset({str(root / "content/posts/p03.md")}))
+    assert outcome.ok and outcome.pages > 30
+    assert "post.html:/2026/04/p03/" in recorded
+    assert sorted(digested) == sorted(recorded)
+    assert len(recorded) < outcome.pages // 2
+
+
+def test_same_value_is_true_only_for_values_that_render_alike() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from cssblog.incremental import same_value
+    from cssblog.site import Term
+
+    def term(name: str, count: int = 1) -> Term:
+        return Term(name, name.lower(), f"/tag/{name.lower()}/", count, "/f.xml", "/a.xml")
+
+    assert same_value(term("Tone"), term("Tone"))
+    assert not same_value(term("Tone"), term("Tone", count=2))
+    assert same_value(("a", 1, (term("X"),)), ("a", 1, (term("X"),)))
+    assert not same_value(("a", 1), ("a", 1, 2))
+    assert not same_value(1, True)  # equal, but printed otherwise
+    assert not same_value(0.0, -0.0)
+    utc = datetime(2026, 5, 5, 9, tzinfo=UTC)
+    paris = utc.astimezone(timezone(timedelta(hours=1)))
+    assert utc == paris and not same_value(utc, paris)
+    assert same_value(utc, utc)
+    listed = [1]
+    assert same_value(listed, listed) and not same_value([1], [1])  # mutable: only itself
+
+    @dataclass
+    class Mutable:
+        x: int
+
+    assert not same_value(Mutable(1), Mutable(1))
