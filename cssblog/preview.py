@@ -31,7 +31,7 @@ from cssblog.cache import (
 )
 from cssblog.config import SiteConfig, load_config
 from cssblog.errors import BuildLockedError, ContentErrors, CssblogError
-from cssblog.sources import SourceFile, read_sources
+from cssblog.sources import SourceFile, read_sources, refresh_sources
 from cssblog.writer import check_output_dir, write_outputs
 
 INTAKE_PATH = "/_cssblog/comment"
@@ -88,7 +88,10 @@ class Preview:
         """Slug → URL of every post in the last good build (for the comment intake)."""
         self._cache: CacheData | None = None
         self._saved: CacheData | None = None
-        self._sources: dict[str, SourceFile] = {}
+        self._read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]] = ((), ())
+        """What the last good rebuild read, and the problems it found reading."""
+        self._since_good: set[str] | None = set()
+        """Files changed since the last good rebuild (None: unknown, read them all)."""
         self._warm: Any = None
 
     @property
@@ -97,8 +100,8 @@ class Preview:
         return self.root / "content"
 
     def knows(self, location: str) -> bool:
-        """``location`` is a source of the last build, or could become one (a Markdown file)."""
-        return location.endswith(".md") or location in self._sources
+        """``location`` is a source, or could become one: a Markdown file or a static file."""
+        return location.endswith(".md") or location.startswith(f"{self.content_dir}/static/")
 
     def rebuild(self, now: datetime, changed: Collection[str] | None = None) -> Outcome:
         """Rebuild the preview; ``changed`` names the files that changed (None: any may have).
@@ -107,6 +110,8 @@ class Preview:
         """
         started = time.perf_counter()
         self.generation += 1
+        if changed is not None and self._since_good is not None:
+            changed = self._since_good.union(changed)  # a failed rebuild's files too
         try:
             outcome = self._rebuild(now, changed, started)
         except CssblogError as exc:
@@ -114,6 +119,7 @@ class Preview:
             outcome = self._failed(tuple(self._problem(e) for e in errors), started)
         except Exception as exc:  # a bug must not stop the preview server
             outcome = self._failed((self._crash(exc),), started)
+        self._since_good = set() if outcome.ok else None if changed is None else set(changed)
         self.last = outcome
         return outcome
 
@@ -127,7 +133,7 @@ class Preview:
         config = self._config()
         output = check_output_dir(self.output, self.root)
         with _lock(self.root), collector.eased():
-            read = read_sources(self.content_dir, self._unchanged(changed))
+            read = self._read_sources(changed)
             key = cache_key(config, self.drafts)
             previous = self._cache if self._cache and self._cache.key == key else None
             if previous is None:
@@ -142,7 +148,7 @@ class Preview:
                 compiled=self.root / CACHE_DIR / COMPILED_TEMPLATES,
             )  # fmt: skip
             report = write_outputs(output, result.files, previous.manifest)
-        self._sources = {s.location: s for s in read[0]}
+        self._read = read
         cache.manifest = frozenset(str(f.path) for f in result.files)
         self._cache = detached(cache)
         if self._saved is None:
@@ -165,15 +171,24 @@ class Preview:
     def _store(self) -> Path:
         return cache_file(self.root / CACHE_DIR, self.output)
 
-    def _unchanged(self, changed: Collection[str] | None) -> dict[str, SourceFile]:
+    def _read_sources(
+        self, changed: Collection[str] | None
+    ) -> tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]]:
+        """The sources now: the last good rebuild's, with the changed files read again."""
+        before, problems = self._read
         if changed is None:
-            return {}
+            return read_sources(self.content_dir)
+        if before and not problems:
+            fresh = refresh_sources(self.content_dir, before, changed)
+            if fresh is not None:
+                return fresh, ()
         folders = tuple(c.rstrip("/") + "/" for c in changed)
-        return {
-            location: source
-            for location, source in self._sources.items()
-            if location not in changed and not location.startswith(folders)
+        unchanged = {
+            source.location: source
+            for source in before
+            if source.location not in changed and not source.location.startswith(folders)
         }
+        return read_sources(self.content_dir, unchanged)
 
     def _failed(self, problems: tuple[Problem, ...], started: float) -> Outcome:
         return Outcome(

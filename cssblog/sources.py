@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import re
-from collections.abc import Collection, Iterator, Mapping
+import stat
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -19,6 +21,7 @@ _KIND_DIRS: dict[str, SourceKind] = {
     "comments": "comment",
     "static": "static",
 }
+_KIND_ORDER = {kind: index for index, kind in enumerate(_KIND_DIRS.values())}
 _EDITOR_DEBRIS = re.compile(
     r"(^\.|~$|^#.*#$|\.sw[a-z]$|\.tmp$|___jb_(tmp|old)___$|^4913$|\.goutputstream-|\.orig$|\.bak$)"
 )
@@ -106,6 +109,95 @@ def read_sources(
                 )
             )
     return tuple(found), tuple(problems)
+
+
+def refresh_sources(
+    content_dir: Path, previous: Sequence[SourceFile], changed: Collection[str]
+) -> tuple[SourceFile, ...] | None:
+    """What :func:`read_sources` would find now, made from what it found before (``previous``,
+    with no problems) and the paths that changed since (the file watcher's), without walking
+    the folders; None when only a whole walk can tell (``content/`` or a kind's folder itself
+    changed, or a changed file is one :func:`read_sources` would report a problem with).
+
+    Paths outside ``content_dir`` are ignored. Only the changed files are read.
+    """
+    content = str(content_dir)
+    found = list(previous)
+    for location in sorted(changed):
+        if location == content:
+            return None
+        if not location.startswith(content + "/"):
+            continue
+        sub, _, name = location[len(content) + 1 :].partition("/")
+        kind = _KIND_DIRS.get(sub)
+        if kind is None:
+            continue
+        if not name:
+            return None
+        _forget(found, kind, name)
+        fresh = _read_below(content_dir, kind, f"{content}/{sub}", name)
+        if fresh is None:
+            return None
+        for source in fresh:
+            bisect.insort(found, source, key=_order)
+    return tuple(found)
+
+
+def _order(source: SourceFile) -> tuple[int, list[str]]:
+    """Where ``source`` stands in the order of :func:`read_sources`."""
+    return _KIND_ORDER[source.kind], source.name.split("/")
+
+
+def _forget(found: list[SourceFile], kind: SourceKind, name: str) -> None:
+    """Take the file ``name`` of ``kind``, or every file below it, out of ``found`` (sorted as
+    :func:`read_sources` sorts, so they stand together)."""
+    first = bisect.bisect_left(found, (_KIND_ORDER[kind], name.split("/")), key=_order)
+    last = first
+    while last < len(found) and found[last].kind == kind and _within(found[last].name, name):
+        last += 1
+    del found[first:last]
+
+
+def _within(name: str, folder_or_file: str) -> bool:
+    return name == folder_or_file or name.startswith(folder_or_file + "/")
+
+
+def _read_below(
+    content_dir: Path, kind: SourceKind, base: str, name: str
+) -> list[SourceFile] | None:
+    """The sources at ``name`` below ``base`` (a kind's folder) now: a file, or a folder's
+    files, as the walk finds them; None if one is a problem the walk would report."""
+    parts = name.split("/")
+    if any(is_ignored_name(part) for part in parts):
+        return []
+    folders = ["/".join([base, *parts[:i]]) for i in range(1, len(parts))]
+    if any(os.path.islink(f) for f in folders):  # noqa: PTH114 (the walk skips linked folders)
+        return []
+    location = f"{base}/{name}"
+    try:
+        mode = os.lstat(location).st_mode
+    except OSError:
+        return []
+    if stat.S_ISDIR(mode):
+        entries = [(f"{name}/{relative}", entry.path) for relative, entry in _walk(location, "")]
+    else:
+        entries = [(name, location)]
+    made = []
+    root = content_dir.resolve()
+    for relative, path in entries:
+        if kind != "static" and not relative.endswith(".md"):
+            continue
+        if not os.path.isfile(path):  # noqa: PTH113 (a dangling link or a socket: not content)
+            continue
+        if os.path.islink(path) and not Path(path).resolve().is_relative_to(root):  # noqa: PTH114
+            return None
+        try:
+            data = read_bytes(path)
+        except OSError:
+            return None
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        made.append(SourceFile(kind, path, relative, data, digest))
+    return made
 
 
 def read_bytes(location: str) -> bytes:

@@ -130,6 +130,26 @@ def test_a_failed_rebuild_keeps_the_last_good_preview_and_says_where(site: Path)
     assert "Fixed." in (preview.output / "2026/01/post-1/index.html").read_text()
 
 
+def test_a_file_that_broke_a_rebuild_is_read_again_by_the_next(site: Path) -> None:
+    """A save elsewhere after a broken one still shows the problem, not the old good text."""
+    preview = Preview(site)
+    preview.rebuild(NOW)
+    broken = site.resolve() / "content/posts/2026-01-02-post-1.md"
+    other = site.resolve() / "content/posts/2026-01-01-post-0.md"
+    broken.write_text('---\ntitle: "Post 1"\ndate: 2026-01-02 10:00\ntags: [t\n---\nBody.\n')
+    assert not preview.rebuild(NOW, changed=frozenset({str(broken)})).ok
+    other.write_text(post("Post 0", "2026-01-01 10:00", body="Other words.\n"))
+    still = preview.rebuild(NOW, changed=frozenset({str(other)}))
+    assert [p.location.split(":")[0] for p in still.problems] == [
+        "content/posts/2026-01-02-post-1.md"
+    ]
+    broken.write_text(post("Post 1", "2026-01-02 10:00", body="Mended.\n"))
+    mended = preview.rebuild(NOW, changed=frozenset({str(broken)}))
+    assert mended.ok
+    assert "Mended." in (preview.output / "2026/01/post-1/index.html").read_text()
+    assert "Other words." in (preview.output / "2026/01/post-0/index.html").read_text()
+
+
 def test_a_restarted_preview_starts_from_the_saved_cache(site: Path) -> None:
     first = Preview(site)
     first.rebuild(NOW)
