@@ -20,10 +20,10 @@ from typing import Any
 
 from cssblog import __version__, collector
 
-_FORMAT = 7  # raise when CacheData changes shape
+_FORMAT = 8  # raise when CacheData changes shape
 
 SHARDS: dict[str, tuple[str, ...]] = {
-    "posts": ("sources", "markdown", "articles", "article_digests"),
+    "posts": ("sources", "markdown", "articles", "article_digests", "interned"),
     "comments": ("comment_sources", "comment_threads", "duplicate_groups", "comment_digests"),
     "pages": ("pages", "manifest"),
 }
@@ -49,6 +49,8 @@ class CacheData:
     """Each post's article as the theme sees it, by source file (see ``build_model``)."""
     article_digests: tuple[tuple[Any, bytes], ...] = ()
     """The articles' digests (see ``Fingerprints.known``)."""
+    interned: dict[Any, Any] = field(default_factory=dict)
+    """The terms and authors the articles hold, by themselves (see ``build_model``)."""
     comment_digests: tuple[tuple[Any, bytes], ...] = ()
     """The published comments' digests."""
     manifest: frozenset[str] | None = None
@@ -56,6 +58,8 @@ class CacheData:
     recipes: Any = None
     """What the last build's pages were made from (``LastRecipes``): kept in memory by a
     long-running process, never saved."""
+    bodies: dict[Any, Any] = field(default_factory=dict)
+    """Each post's and page's body and URL, by source: kept in memory, never saved."""
 
 
 class Carried(dict[Any, Any]):
@@ -116,10 +120,12 @@ def carry_over(previous: CacheData) -> CacheData:
         comment_threads=dict(previous.comment_threads),
         duplicate_groups=dict(previous.duplicate_groups),
         articles=dict(previous.articles),
+        interned=dict(previous.interned),
         article_digests=previous.article_digests,
         comment_digests=previous.comment_digests,
         manifest=previous.manifest,
         recipes=previous.recipes,
+        bodies=previous.bodies,
     )
 
 

@@ -44,28 +44,31 @@ def convert_bodies(
     cache: MutableMapping[tuple[Any, ...], Any] | None = None,
     workers: int = 1,
     progress: Progress | None = None,
+    keys: Sequence[tuple[Any, ...]] | None = None,
 ) -> dict[Path, RenderedMarkdown]:
-    """Every body converted to HTML, keyed by its source."""
+    """Every body converted to HTML, keyed by its source.
+
+    ``keys`` are the bodies' :attr:`Body.key`, when the caller knows them already.
+    """
     done: dict[Path, RenderedMarkdown] = {}
-    todo: list[Body] = []
+    todo: list[tuple[Body, tuple[Any, ...]]] = []
     # Every body in the cache was checked against the last build's links: while they are the
     # same, the links of each still hold.
     same_links = ("links", _digest(repr(sorted(links.items()))))
     trusted = cache is not None and cache.get(same_links) is not None
-    for body in bodies:
-        cached = cache.get(body.key) if cache is not None else None
+    for body, key in zip(bodies, keys or [b.key for b in bodies], strict=True):
+        cached = cache.get(key) if cache is not None else None
         if cached is not None and (trusted or _links_hold(cached, body, links)):
             done[body.source] = cached
         else:
-            todo.append(body)
+            todo.append((body, key))
     if progress is not None and done:
         progress(len(done), len(bodies))
-    for body, rendered in zip(
-        todo, _convert(todo, links, workers, len(done), len(bodies), progress), strict=True
-    ):
+    converted = _convert([b for b, _ in todo], links, workers, len(done), len(bodies), progress)
+    for (body, key), rendered in zip(todo, converted, strict=True):
         done[body.source] = rendered
         if cache is not None:
-            cache[body.key] = rendered
+            cache[key] = rendered
     if cache is not None:
         cache[same_links] = True
     return done

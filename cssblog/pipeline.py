@@ -102,15 +102,16 @@ def render_site(
     del read  # only the parsed sources are needed from here on: let the bytes go
     visible = [p for p in sources.posts if drafts or is_published(p, now)]
     pages = [p for p in sources.pages if drafts or not p.draft]
-    links = _link_map(config, visible, pages)
     items: list[Post | Page] = [*visible, *pages]
-    bodies = [_body(config.root, item) for item in items]
+    prepared = _prepare(config, items, cache.bodies if cache else None)
+    links = {name: url for name, url, _, _ in prepared}
     rendered = convert_bodies(
-        bodies,
+        [body for *_, body, _ in prepared],
         links,
         cache=cache.markdown if cache else None,
         workers=workers,
         progress=progress,
+        keys=[key for *_, key in prepared],
     )
     warnings = [*_link_warnings(items, rendered), *sources.warnings]
     renderer = MarkdownRenderer()
@@ -118,6 +119,7 @@ def render_site(
         config, visible, pages, rendered, now=now, drafts=drafts,
         markdown_inline=renderer.render_inline, memo=cache.sources if cache else None,
         article_memo=cache.articles if cache else None,
+        interned=cache.interned if cache else None,
     )  # fmt: skip
     policy_html = renderer.render_inline(config.comments.policy)
     published = publish_comments(
@@ -203,28 +205,33 @@ def inbox_counts(
     }
 
 
-def _relative(root: Path, item: Post | Page) -> PurePosixPath:
-    return PurePosixPath(_relative_name(item))
+def _prepare(
+    config: SiteConfig, items: Sequence[Post | Page], memo: dict[Path, Any] | None
+) -> list[tuple[str, str, Body, tuple[Any, ...]]]:
+    """For each post and page: its source named relative to ``content/`` (``posts/x.md``), the
+    URL it publishes at, its body to convert and the body's key.
 
-
-def _relative_name(item: Post | Page) -> str:
-    """``posts/x.md`` for ``content/posts/x.md`` (sources are named relative to the site)."""
-    return item.source.as_posix().removeprefix("content/")
-
-
-def _body(root: Path, item: Post | Page) -> Body:
-    return Body(item.source, _relative(root, item), item.body, item.body_line)
-
-
-def _link_map(config: SiteConfig, posts: Sequence[Post], pages: Sequence[Page]) -> dict[str, str]:
-    """Source paths relative to ``content/`` (``posts/x.md``) → the URLs they publish at."""
-    links = {}
-    for post in posts:
-        url = urls.post_route(config.site.permalink, post.date, post.slug).url
-        links[_relative_name(post)] = url
-    for page in pages:
-        links[_relative_name(page)] = f"/{page.slug}/"
-    return links
+    ``memo`` (kept in memory by a long-running process) holds them from the last build, reused
+    for the very same post or page objects.
+    """
+    made = []
+    used = {}
+    for item in items:
+        found = memo.get(item.source) if memo is not None else None
+        if found is None or found[0] is not item:
+            name = item.source.as_posix().removeprefix("content/")
+            if isinstance(item, Post):
+                url = urls.post_route(config.site.permalink, item.date, item.slug).url
+            else:
+                url = f"/{item.slug}/"
+            body = Body(item.source, PurePosixPath(name), item.body, item.body_line)
+            found = (item, name, url, body, body.key)
+        used[item.source] = found
+        made.append(found[1:])
+    if memo is not None:
+        memo.clear()
+        memo.update(used)
+    return made
 
 
 def _link_warnings(

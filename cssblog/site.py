@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequenc
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cssblog import urls
 from cssblog.config import SiteConfig
@@ -19,6 +19,7 @@ from cssblog.pickling import CachedValue
 if TYPE_CHECKING:
     from cssblog.markup import RenderedMarkdown
 
+_T = TypeVar("_T")
 RELATED_COUNT = 3
 _RELATED_WINDOW = 25
 MONTH_NAMES = (
@@ -181,6 +182,7 @@ def build_model(
     markdown_inline: Callable[[str], str],
     memo: MutableMapping[tuple[Any, ...], Any] | None = None,
     article_memo: MutableMapping[Any, Any] | None = None,
+    interned: MutableMapping[Any, Any] | None = None,
 ) -> Site:
     """Assemble the site model from checked sources and their rendered bodies.
 
@@ -188,16 +190,19 @@ def build_model(
     post's URL, date, tags and categories. ``article_memo`` (the build cache too) keeps the last
     build's :class:`Article` of each post, reused while the post and its body are the same
     objects (as the cache gives them back) and its terms, author and settings the same values:
-    so the digests of unchanged posts, kept with them, need not be taken again.
+    so the digests of unchanged posts, kept with them, need not be taken again. ``interned``
+    (the build cache too) keeps the last build's terms and authors, reused where equal, so
+    the articles that hold them and the pages that show them hold the very same objects.
     """
+    same = _Interned(interned)
     visible = sorted(
         (p for p in posts if drafts or is_published(p, now)),
         key=lambda p: (p.date, p.slug),
         reverse=True,
     )
-    categories = _terms((c for p in visible for c in p.categories), urls.category_url)
-    tags = _terms((t for p in visible for t in p.tags), urls.tag_url)
-    authors = _authors(config, visible, markdown_inline)
+    categories = _terms((c for p in visible for c in p.categories), urls.category_url, same)
+    tags = _terms((t for p in visible for t in p.tags), urls.tag_url, same)
+    authors = {n: same(a) for n, a in _authors(config, visible, markdown_inline).items()}
     cs_name = config.customer_service.category
     made = _ArticleMemo(article_memo, config)
     articles = tuple(
@@ -219,7 +224,8 @@ def build_model(
             key=lambda d: (d.title, d.slug),
         )
     )
-    cs_term = categories.get(cs_name) or _term(cs_name, urls.category_url, 0)
+    cs_term = categories.get(cs_name) or same(_term(cs_name, urls.category_url, 0))
+    same.finish()
     posts_by_term.setdefault(cs_term.url, ())
     return Site(
         config=config,
@@ -241,10 +247,33 @@ def build_model(
     )
 
 
-def _terms(names: Iterable[str], url_of: Callable[[str], str]) -> dict[str, Term]:
+def _terms(
+    names: Iterable[str], url_of: Callable[[str], str], same: Callable[[Term], Term]
+) -> dict[str, Term]:
     """Each name's term, with how many posts use it."""
     counts = Counter(names)
-    return {name: _term(name, url_of, counts[name]) for name in counts}
+    return {name: same(_term(name, url_of, counts[name])) for name in counts}
+
+
+class _Interned:
+    """Give back the last build's value equal to a new one (frozen values of plain fields)."""
+
+    def __init__(self, memo: MutableMapping[Any, Any] | None) -> None:
+        self._memo = memo
+        self._used: dict[Any, Any] = {}
+
+    def __call__(self, value: _T) -> _T:
+        if self._memo is None:
+            return value
+        found: _T = self._used.get(value) or self._memo.get(value, value)
+        self._used[found] = found
+        return found
+
+    def finish(self) -> None:
+        """Forget the values this build did not use."""
+        if self._memo is not None:
+            self._memo.clear()
+            self._memo.update(self._used)
 
 
 def _posts_by_term(articles: Sequence[Article]) -> dict[str, tuple[Article, ...]]:

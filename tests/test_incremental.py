@@ -586,3 +586,55 @@ def test_same_value_is_true_only_for_values_that_render_alike() -> None:
         x: int
 
     assert not same_value(Mutable(1), Mutable(1))
+
+
+@pytest.mark.parametrize("where", ["build", "preview"])
+def test_an_edits_model_holds_the_last_builds_terms_and_authors(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Equal terms and authors are the very objects of the cached articles (cheap to compare)."""
+    root = make_site(_files(12), config=CONFIG).resolve()
+    preview = Preview(root)
+    models: list[site.Site] = []
+    real = pipeline.build_model
+
+    def build_model(*args: Any, **kwargs: Any) -> site.Site:
+        models.append(real(*args, **kwargs))
+        return models[-1]
+
+    monkeypatch.setattr(pipeline, "build_model", build_model)
+    rebuild = (
+        (lambda: preview.rebuild(NOW, changed=frozenset({str(root / "content/posts/p03.md")})))
+        if where == "preview"
+        else (lambda: build_site(root, now=NOW))
+    )
+    build_site(root, now=NOW) if where == "build" else preview.rebuild(NOW)
+    edit_body(root)
+    rebuild()
+    model = models[-1]
+    terms = {t.url: t for t in (*model.categories, *model.tags)}
+    held = [t for a in model.posts for t in (*a.categories, *a.tags)]
+    assert held and all(t is terms[t.url] for t in held)
+    authors = {a.name: a for a in model.authors}
+    assert all(a.author is authors[a.author.name] for a in model.posts)
+    assert model.customer_service is terms[model.customer_service.url]
+
+
+def test_a_warm_preview_keys_and_routes_only_the_edited_body(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site(_files(12), config=CONFIG).resolve()
+    preview = Preview(root)
+    assert preview.rebuild(NOW).ok
+    keyed: list[str] = []
+    real = convert.Body.key
+
+    def key(body: convert.Body) -> tuple[Any, ...]:
+        keyed.append(body.relative.name)
+        return real.__get__(body)  # type: ignore[attr-defined,no-any-return]
+
+    monkeypatch.setattr(convert.Body, "key", property(key))
+    edit_body(root)
+    assert preview.rebuild(NOW, changed=frozenset({str(root / "content/posts/p03.md")})).ok
+    assert keyed == ["p03.md"]
+    assert "A new paragraph." in (preview.output / "2026/04/p03/index.html").read_text()
