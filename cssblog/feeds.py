@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from cssblog import __version__, urls
-from cssblog.comments.publish import RecentComment
+from cssblog.comments.publish import RECENT_COMMENTS, RecentComment
 from cssblog.incremental import OutputMemo
 from cssblog.output import OutputFile
 from cssblog.site import Article, Site
@@ -136,7 +136,10 @@ def _updated(post: Article) -> datetime:
 
 
 def render_comments_feed(
-    site: Site, recent: Sequence[RecentComment], memo: OutputMemo | None = None, limit: int = 30
+    site: Site,
+    recent: Sequence[RecentComment],
+    memo: OutputMemo | None = None,
+    limit: int = RECENT_COMMENTS,
 ) -> OutputFile:
     """``/comments/feed.xml``: the newest approved comments (RSS 2.0). Never an email."""
     path = PurePosixPath(urls.COMMENTS_FEED_URL.lstrip("/"))

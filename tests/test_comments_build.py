@@ -169,6 +169,22 @@ def test_recent_comments_feed(make_site: MakeSite) -> None:
     assert "dana@example.com" not in (root / "output/comments/feed.xml").read_text()
 
 
+def test_recent_comments_feed_carries_the_newest_thirty_across_posts(make_site: MakeSite) -> None:
+    files = {f"content/posts/p{n}.md": post(f"Post {n}", f"2026-01-0{n + 1}") for n in range(3)}
+    dates = {}
+    for i in range(40):
+        day, hour = 10 + (i * 7) % 17, (i * 5) % 24  # interleaved across the three posts
+        dates[f"p{i % 3}/c{i:02d}"] = (day, hour, f"c{i:02d}")
+        files[f"content/comments/p{i % 3}/c{i:02d}.md"] = comment_file(
+            f"Reader {i}", f"Comment {i}", date=f"2026-01-{day} {hour:02d}:00", email=f"r{i}@x.org"
+        )
+    root = make_site(files)
+    build_site(root, now=NOW)
+    parsed = feedparser.parse((root / "output/comments/feed.xml").read_bytes())
+    newest = sorted(dates.values(), reverse=True)[:30]
+    assert [e.link.rsplit("#comment-", 1)[1] for e in parsed.entries] == [n for *_, n in newest]
+
+
 def test_build_prints_the_inbox_summary(make_site: MakeSite) -> None:
     root = site_with_comments(make_site)
     result = CliRunner().invoke(main, ["build", "--site", str(root)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ from cssblog.config import CommentsSection, SiteConfig
 from cssblog.errors import CssblogError
 from cssblog.pickling import CachedValue
 from cssblog.site import Article
+
+RECENT_COMMENTS = 30
+"""How many of the newest comments the recent-comments feed carries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,7 @@ class PublishedComments:
 
     sections: dict[str, CommentsView]
     recent: tuple[RecentComment, ...]
+    """The newest approved comments, newest first: :data:`RECENT_COMMENTS` of them at most."""
     warnings: tuple[CssblogError, ...]
 
 
@@ -97,7 +102,7 @@ def publish_comments(
     emails = config.author_emails()
     policy_url = urls.COMMENT_POLICY_URL if settings.policy else ""
     sections: dict[str, CommentsView] = {}
-    recent: list[RecentComment] = []
+    shown: list[tuple[Article, tuple[CommentView, ...]]] = []
     shape = (settings.duplicate_threshold, settings.max_depth, emails)
     used: dict[Any, Any] = {}
     for post in posts:
@@ -123,12 +128,23 @@ def publish_comments(
             policy_url=policy_url,
             policy_html=policy_html,
         )
-        recent.extend(RecentComment(post, v) for v in flatten_views(views))
-    recent.sort(key=lambda r: (r.comment.date, r.comment.id), reverse=True)
+        if views:
+            shown.append((post, views))
     if memo is not None:
         memo.clear()
         memo.update(used)
-    return PublishedComments(sections, tuple(recent), tuple(warnings))
+    return PublishedComments(sections, _newest(shown), tuple(warnings))
+
+
+def _newest(shown: Sequence[tuple[Article, Sequence[CommentView]]]) -> tuple[RecentComment, ...]:
+    """The newest :data:`RECENT_COMMENTS` of the comments shown, newest first."""
+    newest = heapq.nlargest(
+        RECENT_COMMENTS,
+        ((view.date, view.id, index, view) for index, (_, views) in enumerate(shown)
+         for view in flatten_views(views)),
+        key=lambda entry: entry[:2],
+    )  # fmt: skip
+    return tuple(RecentComment(shown[index][0], view) for _, _, index, view in newest)
 
 
 def _threads(
