@@ -19,7 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
@@ -31,6 +42,19 @@ LONGEST_WAIT = 1.0
 """A burst that goes on longer than this is built anyway (and the rest comes next)."""
 MISSING_GRACE = 0.3
 """How long a deleted file may take to come back (an editor's rename-away save)."""
+CHANGES = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileClosedEvent,
+    FileDeletedEvent,
+    FileMovedEvent,
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirMovedEvent,
+]
+"""The events asked of the system: changes only. Files opened and closed unwritten are not
+asked for: reading a large site (each rebuild's readers, a search, a backup) would flood the
+system's event queue, and events lost to an overflow are saves missed."""
 
 __all__ = ["Watch", "WatchedPath", "Watcher"]
 
@@ -115,7 +139,9 @@ class Watcher:
         for watched in self._paths:
             folder = watched.path if watched.recursive else watched.path.parent
             if folder.is_dir():
-                observer.schedule(handler, str(folder), recursive=watched.recursive)
+                observer.schedule(
+                    handler, str(folder), recursive=watched.recursive, event_filter=CHANGES
+                )
         observer.start()
         return observer
 
@@ -168,8 +194,6 @@ class _Handler(FileSystemEventHandler):
         """Watched single files; other entries in their folders are ignored."""
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write"):
-            return
         if event.is_directory and event.event_type == "modified":
             return
         paths = [_text(event.src_path)]

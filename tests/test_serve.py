@@ -432,6 +432,40 @@ def test_stop_ends_open_connections_and_leaves_no_threads(site: Path) -> None:
     idle.close()
 
 
+def test_reading_many_files_does_not_flood_the_watcher(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Reads (a rebuild's, a search's) are not events: the system's queue of 16,384 events
+    does not overflow, so no save is lost to an overflow."""
+    from cssblog.watch import WatchedPath, Watcher
+
+    folder = tmp_path / "content"
+    (folder / "posts").mkdir(parents=True)
+    source = folder / "posts/a.md"
+    source.write_text("one")
+    batches: list[frozenset[str]] = []
+    watcher = Watcher([WatchedPath(folder)], batches.append)
+    watcher.start()
+    try:
+        with caplog.at_level("WARNING", logger="watchdog"):
+            # Another process reads the file 40,000 times, faster than events can be taken:
+            # an open and a close each, 80,000 events if they were asked for.
+            subprocess.run(
+                ["cat", *["a.md"] * 40_000],
+                cwd=source.parent,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            time.sleep(0.5)
+        assert not [r for r in caplog.records if "overflow" in r.getMessage()]
+        assert batches == []
+        source.write_text("two")
+        assert wait_until(lambda: bool(batches), 5)
+        assert batches == [frozenset({str(source)})]
+    finally:
+        watcher.stop()
+
+
 def test_watch_limit_falls_back_to_polling_with_a_warning(site: Path) -> None:
     """F-11: the system refuses more inotify watches."""
     from watchdog.observers import Observer
