@@ -124,13 +124,15 @@ def _full_build(
     built = BuildReport(
         output=target,
         posts=len(result.site.posts),
-        pages=sum(1 for f in result.files if f.path.suffix == ".html"),
+        pages=sum(1 for f in result.files if str(f.path).endswith(".html")),
         written=len(report.written),
         unchanged=report.unchanged,
         removed=len(report.removed),
         warnings=result.warnings,
         seconds=time.perf_counter() - started,
-        rendered=sum(1 for f in result.files if f.data is not None and f.path.suffix == ".html"),
+        rendered=sum(
+            1 for f in result.files if f.data is not None and str(f.path).endswith(".html")
+        ),
         **counts,
     )
     return built, result.next_change

@@ -62,6 +62,9 @@ class CacheData:
     """Each post's and page's body and URL, by source: kept in memory, never saved."""
 
 
+_MISSING = object()
+
+
 class Carried(dict[Any, Any]):
     """This build's entries; a lookup that finds an entry of the last build carries it over.
 
@@ -84,12 +87,14 @@ class Carried(dict[Any, Any]):
         return not self.fresh and len(self) == len(self._previous)
 
     def get(self, key: Any, default: Any = None) -> Any:
-        if key in self:
-            return self[key]
-        if key in self._previous:
-            value = self[key] = self._previous[key]
+        value = dict.get(self, key, _MISSING)
+        if value is not _MISSING:
             return value
-        return default
+        value = self._previous.get(key, _MISSING)
+        if value is _MISSING:
+            return default
+        dict.__setitem__(self, key, value)  # from the last build: not fresh
+        return value
 
 
 def _changed_shards(data: CacheData, previous: CacheData | None) -> list[str]:

@@ -38,17 +38,19 @@ class Fingerprints:
         A later build given them by :meth:`seed` need not digest those values again, as long
         as it holds the very same objects (as a build cache gives them back).
         """
-        return tuple(
-            (value, self._dataclass(value, self._fields.get(type(value))))
-            for value in values
-            if type(value) in self._shared
-        )
+        memo, shared, made = self._memo, self._shared, []
+        for value in values:
+            if type(value) not in shared:
+                continue
+            cached = memo.get(id(value))
+            digest = cached[1] if cached is not None and cached[0] is value else None
+            made.append((value, digest or self._dataclass(value, self._fields.get(type(value)))))
+        return tuple(made)
 
     def seed(self, known: Iterable[tuple[Any, bytes]]) -> None:
         """Take the digests of :meth:`known` values instead of digesting them again."""
-        for value, digest in known:
-            if type(value) in self._shared:
-                self._memo[id(value)] = (value, digest)
+        shared = self._shared
+        self._memo.update((id(v), (v, d)) for v, d in known if type(v) in shared)
 
     def of(self, value: Any) -> bytes:
         """A 16-byte digest of ``value`` that is the same in every process."""

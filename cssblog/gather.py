@@ -10,8 +10,8 @@ from typing import Any
 
 from cssblog.comments.model import Comment
 from cssblog.comments.store import (
+    collect_comments,
     comment_key,
-    comments_from_sources,
     is_comment_source,
     parse_comment_source,
 )
@@ -55,25 +55,35 @@ def load_sources(
     files, problems = read if read is not None else read_sources(config.root / "content")
     if comment_cache is None:
         comment_cache = cache
-    parsed = _parse_in_workers(config, files, cache, comment_cache, workers)
+    cached, todo = _look_up(config, files, cache, comment_cache)
+    fresh = dict(zip((s.location for s, _ in todo), _parse(config, todo, workers), strict=True))
+    for source, key in todo:
+        result = fresh[source.location]
+        if source.kind == "comment":
+            if comment_cache is not None and not isinstance(result, CssblogError):
+                comment_cache[key] = result
+        elif cache is not None and result[0] is not None:
+            cache[key] = result[0]
     errors = list(problems)
     posts: list[Post] = []
     pages: list[Page] = []
+    parsed_comments = []
     for source in files:
-        if source.kind not in ("post", "page"):
+        if source.kind not in ("post", "page", "comment"):
             continue
-        key = _key(config, source)
-        item = cache.get(key) if cache is not None else None
+        item = cached.get(source.location)
+        if source.kind == "comment":
+            if item is not None or source.location in fresh:
+                parsed_comments.append(item or fresh[source.location])
+            continue
         if item is None:
-            item, item_errors = parsed.get(source.location) or _read(config, source)
+            item, item_errors = fresh[source.location]
             errors.extend(item_errors)
-            if item is not None and cache is not None:
-                cache[key] = item
         if isinstance(item, Post):
             posts.append(item)
         elif isinstance(item, Page):
             pages.append(item)
-    comments = comments_from_sources(files, config.root, config.tz, comment_cache, parsed)
+    comments = collect_comments(parsed_comments)
     errors.extend(comments.errors)
     errors.extend(_slug_clashes(posts, pages))
     if errors:
@@ -87,38 +97,44 @@ def load_sources(
     )
 
 
-def _key(config: SiteConfig, source: SourceFile) -> tuple[str, ...]:
-    """What a post or page parsed from ``source`` depends on (its key in the build cache)."""
-    return (source.kind, source.location, source.digest, str(config.tz), config.site.author)
-
-
-def _parse_in_workers(
+def _look_up(
     config: SiteConfig,
     files: Sequence[SourceFile],
     cache: MutableMapping[tuple[Any, ...], Any] | None,
     comment_cache: MutableMapping[tuple[Any, ...], Any] | None,
-    workers: int,
-) -> dict[str, Any]:
-    """The parses of the files not in the cache, by location, when workers are worth it."""
-    todo = [
-        source
-        for source in files
-        if (
-            source.kind in ("post", "page")
-            and (cache is None or cache.get(_key(config, source)) is None)
-        )
-        or (
-            is_comment_source(source)
-            and (comment_cache is None or comment_cache.get(comment_key(source, config.tz)) is None)
-        )
-    ]
-    if not worth_it(todo, workers):
-        return {}
-    parsed: dict[str, Any] = {}
-    locations = iter(todo)
-    for chunk in in_chunks(_parse_chunk, todo, config, workers=workers):
-        parsed.update((next(locations).location, result) for result in chunk)
-    return parsed
+) -> tuple[dict[str, Any], list[tuple[SourceFile, tuple[str, ...]]]]:
+    """The cached parses of ``files`` by location, and the files to parse with their keys."""
+    zone, author = str(config.tz), config.site.author
+    cached: dict[str, Any] = {}
+    todo: list[tuple[SourceFile, tuple[str, ...]]] = []
+    for source in files:
+        kind = source.kind
+        key: tuple[str, ...]
+        if kind == "post" or kind == "page":
+            memo, key = cache, (kind, source.location, source.digest, zone, author)
+        elif is_comment_source(source):
+            memo, key = comment_cache, comment_key(source, zone)
+        else:
+            continue
+        hit = memo.get(key) if memo is not None else None
+        if hit is None:
+            todo.append((source, key))
+        else:
+            cached[source.location] = hit
+    return cached, todo
+
+
+def _parse(
+    config: SiteConfig, todo: Sequence[tuple[SourceFile, tuple[str, ...]]], workers: int
+) -> list[Any]:
+    """What :func:`_parse_chunk` gives for each file, in worker processes when worth it."""
+    sources = [source for source, _ in todo]
+    if not worth_it(sources, workers):
+        return _parse_chunk(sources, config)
+    results: list[Any] = []
+    for chunk in in_chunks(_parse_chunk, sources, config, workers=workers):
+        results.extend(chunk)
+    return results
 
 
 def _parse_chunk(chunk: Sequence[SourceFile], config: SiteConfig) -> list[Any]:

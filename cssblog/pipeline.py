@@ -257,16 +257,11 @@ def _outputs(
     memo: OutputMemo | None,
     env: Any,
 ) -> tuple[OutputFile, ...]:
-    pages, template_errors = render_pages(
+    pages, page_urls, template_errors = render_pages(
         site, env, comments.sections, policy_html if config.comments.policy else "", memo
     )
     if template_errors:
         raise ContentErrors(template_errors)
-    page_urls = [
-        "/" + str(f.path.parent) + "/" if f.path.name == "index.html" else "/" + str(f.path)
-        for f in pages
-    ]
-    page_urls = [u.replace("/./", "/") for u in page_urls]
     return (
         *pages,
         *render_feeds(site, memo),

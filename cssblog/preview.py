@@ -160,7 +160,7 @@ class Preview:
             problems=(),
             warnings=tuple(str(w) for w in result.warnings),
             seconds=time.perf_counter() - started,
-            pages=sum(1 for f in result.files if f.path.suffix == ".html"),
+            pages=sum(1 for f in result.files if str(f.path).endswith(".html")),
         )
 
     def _config(self) -> SiteConfig:

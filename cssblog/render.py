@@ -118,15 +118,17 @@ def render_pages(
     comments: dict[str, CommentsView] | None = None,
     policy_html: str = "",
     memo: OutputMemo | None = None,
-) -> tuple[tuple[OutputFile, ...], tuple[CssblogError, ...]]:
-    """Every HTML page of the site, and every template error (with file and line).
+) -> tuple[tuple[OutputFile, ...], tuple[str, ...], tuple[CssblogError, ...]]:
+    """Every HTML page of the site, their URLs, and every template error (with file and line).
 
     With a ``memo``, pages whose inputs did not change since the last build are not rendered:
     they come back as :class:`OutputFile` without data, meaning "keep the file you have".
     """
     files: list[OutputFile] = []
+    page_urls: list[str] = []
     errors: list[CssblogError] = []
     for job in page_jobs(site, comments or {}, policy_html):
+        page_urls.append(job.url)
         path = memo.path_of(job.url) if memo is not None else urls.page_route(job.url).path
         key = f"{job.template}:{job.url}"
         if memo is not None and memo.unchanged(key, path, job.recipe):
@@ -142,7 +144,7 @@ def render_pages(
         if memo is not None:
             memo.record(key, job.recipe, used)
         files.append(OutputFile(path, html.encode("utf-8")))
-    return tuple(files), tuple(errors)
+    return tuple(files), tuple(page_urls), tuple(errors)
 
 
 def _located(exc: jinja2.TemplateError, job: PageJob) -> CssblogError:

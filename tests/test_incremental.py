@@ -638,3 +638,27 @@ def test_a_warm_preview_keys_and_routes_only_the_edited_body(
     assert preview.rebuild(NOW, changed=frozenset({str(root / "content/posts/p03.md")})).ok
     assert keyed == ["p03.md"]
     assert "A new paragraph." in (preview.output / "2026/04/p03/index.html").read_text()
+
+
+def test_each_source_is_looked_up_in_the_cache_once(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections import Counter
+
+    from cssblog.cache import Carried
+
+    root = make_site(_files(12), config=CONFIG)
+    build_site(root, now=NOW)
+    looked: Counter[Any] = Counter()
+    real = Carried.get
+
+    def get(self: Carried, key: Any, default: Any = None) -> Any:
+        looked[key] += 1
+        return real(self, key, default)
+
+    monkeypatch.setattr(Carried, "get", get)
+    edit_body(root)
+    build_site(root, now=NOW)
+    sources = [k for k in looked if isinstance(k, tuple) and str(root) in str(k[:2])]
+    assert len(sources) == 12 + 1 + 2  # posts, the page, comments
+    assert all(looked[k] == 1 for k in sources)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -91,25 +91,35 @@ def comments_from_sources(
     ``parsed`` holds what :func:`parse_comment_source` gave for some of the files (by location),
     when they were parsed elsewhere (in worker processes).
     """
-    found: list[Comment] = []
-    errors: list[CssblogError] = []
-    warnings: list[CssblogError] = []
+    zone = str(tz)
+    results = []
     for source in files:
         if not is_comment_source(source):
             continue
-        key = comment_key(source, tz)
+        key = comment_key(source, zone)
         hit = cache.get(key) if cache is not None else None
         if hit is None:
             done = parsed.get(source.location) if parsed is not None else None
-            result = parse_comment_source(source, site_root, tz) if done is None else done
-            if isinstance(result, CssblogError):
-                errors.append(result)
-                continue
-            hit = result
-            if cache is not None:
+            hit = parse_comment_source(source, site_root, tz) if done is None else done
+            if cache is not None and not isinstance(hit, CssblogError):
                 cache[key] = hit
-        found.append(hit[0])
-        warnings.extend(hit[1])
+        results.append(hit)
+    return collect_comments(results)
+
+
+def collect_comments(
+    results: Iterable[tuple[Comment, list[CssblogError]] | CssblogError],
+) -> LoadedComments:
+    """The comments, errors and warnings of what :func:`parse_comment_source` gave, in order."""
+    found: list[Comment] = []
+    errors: list[CssblogError] = []
+    warnings: list[CssblogError] = []
+    for result in results:
+        if isinstance(result, CssblogError):
+            errors.append(result)
+        else:
+            found.append(result[0])
+            warnings.extend(result[1])
     return LoadedComments(tuple(found), tuple(errors), tuple(warnings))
 
 
@@ -118,9 +128,10 @@ def is_comment_source(source: SourceFile) -> bool:
     return source.kind == "comment" and source.name.count("/") == 1
 
 
-def comment_key(source: SourceFile, tz: tzinfo) -> tuple[str, str, str]:
-    """What a comment parsed from ``source`` depends on (its key in the build cache)."""
-    return (source.location, source.digest, str(tz))
+def comment_key(source: SourceFile, zone: str) -> tuple[str, str, str]:
+    """What a comment parsed from ``source`` in time zone ``zone`` (its name) depends on: its
+    key in the build cache."""
+    return (source.location, source.digest, zone)
 
 
 def parse_comment_source(
