@@ -9,7 +9,9 @@ writer keeps the old file.
 A long-running process (the preview server) also keeps the last build's recipes in memory
 (:class:`LastRecipes`). A recipe made of the very same model objects as the last one, or of
 values equal in a way that renders alike (see :func:`same_value`), is unchanged without being
-digested: the model reuses the objects of whatever did not change.
+digested: the model reuses the objects of whatever did not change. It also keeps which fields
+of its articles each page read when it was rendered in this process (see :mod:`cssblog.reads`):
+an article that changed only in fields a page did not read leaves that page as it was.
 """
 
 from __future__ import annotations
@@ -18,25 +20,33 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from datetime import date, datetime
+from pathlib import PosixPath, PurePosixPath
 from typing import Any
 
 from cssblog import urls
 from cssblog.fingerprint import Fingerprints
+from cssblog.reads import ALL, Watcher
 
 # Methods of the site model and the data they read; any other method counts as reading it all.
 _METHOD_SOURCES = {"posts_of": "posts_by_term"}
-_EXACT = frozenset({str, int, bool, bytes, type(None)})
+_EXACT = frozenset({str, int, bool, bytes, type(None), date, PosixPath, PurePosixPath})
 """Types whose equal values are alike in every way a template can show them (not floats:
-``0.0 == -0.0``; not datetimes: equal instants in other time zones print differently)."""
+``0.0 == -0.0``; datetimes are compared with their time zones, below)."""
 
 
-def same_value(a: Any, b: Any, fields: dict[type, tuple[str, ...]] | None = None) -> bool:
+def same_value(
+    a: Any,
+    b: Any,
+    fields: dict[type, tuple[str, ...]] | None = None,
+    only: tuple[type, frozenset[str]] | None = None,
+) -> bool:
     """``a`` and ``b`` render alike: the same object, or equal plain values, or tuples and
     frozen dataclasses of such, field by field. Anything else counts as changed.
 
     The model's values are immutable (frozen dataclasses holding tuples), so the same object
-    is the same value.
+    is the same value. ``only`` names a type and the fields of it that matter (those a page
+    read); its other fields are not compared.
     """
     if a is b:
         return True
@@ -45,23 +55,30 @@ def same_value(a: Any, b: Any, fields: dict[type, tuple[str, ...]] | None = None
         return False
     if kind in _EXACT:
         return bool(a == b)
+    if kind is datetime:  # equal instants, in the same zone and on the same side of a fold
+        return bool(a == b and a.tzinfo == b.tzinfo and a.fold == b.fold)
     if kind is tuple:
         if len(a) != len(b):
             return False
         for x, y in zip(a, b, strict=True):
-            if x is not y and not same_value(x, y, fields):
+            if x is not y and not same_value(x, y, fields, only):
                 return False
         return True
-    names = fields.get(kind) if fields is not None else None
-    if names is None:
-        names = _frozen_fields(kind)
-        if fields is not None:
-            fields[kind] = names
-    if not names:
-        return False
+    names: tuple[str, ...] | frozenset[str]
+    if only is not None and kind is only[0]:
+        names = only[1]
+    else:
+        known = fields.get(kind) if fields is not None else None
+        if known is None:
+            known = _frozen_fields(kind)
+            if fields is not None:
+                fields[kind] = known
+        if not known:
+            return False
+        names = known
     for name in names:
         x, y = getattr(a, name), getattr(b, name)
-        if x is not y and not same_value(x, y, fields):
+        if x is not y and not same_value(x, y, fields, only):
             return False
     return True
 
@@ -83,6 +100,9 @@ class LastRecipes:
     site_parts: dict[str, bytes]
     paths: dict[str, PurePosixPath]
     """Each page's file by URL (paths are costly to make, and cheaper to hash once made)."""
+    reads: dict[str, frozenset[str]]
+    """The fields of its articles each page read, for pages rendered in this process that
+    read no article whole."""
 
 
 class SiteRecorder:
@@ -111,7 +131,10 @@ class OutputMemo:
         shared: tuple[type, ...] = (),
         fingerprints: Fingerprints | None = None,
         last: LastRecipes | None = None,
+        watch: tuple[type, frozenset[type]] | None = None,
     ) -> None:
+        """``watch`` (the article type, and types known to hold no articles) has the fields
+        of articles that pages read noted, for the next build of a long-running process."""
         self.site = site
         self.previous = previous
         self.exists = exists
@@ -124,6 +147,8 @@ class OutputMemo:
         self._paths: dict[str, PurePosixPath] = {}
         self._parts_checked: dict[frozenset[str], bool] = {}
         self._fields: dict[type, tuple[str, ...]] = {}
+        self._watch = watch
+        self._reads: dict[str, frozenset[str]] = {}
         self.reused = 0
 
     def fingerprint(self, key: str, context: Any, used: frozenset[str]) -> bytes:
@@ -149,18 +174,29 @@ class OutputMemo:
             return False
         self.current[key] = before
         self._recipes[key] = context
+        if known and self._last is not None and key in self._last.reads:
+            self._reads[key] = self._last.reads[key]
         self.reused += 1
         return True
 
-    def record(self, key: str, context: Any, used: set[str]) -> None:
-        """Remember what output ``key`` was made from."""
+    def watcher(self) -> Watcher | None:
+        """A watcher of the fields a page's articles are read for, when they are noted."""
+        return Watcher(*self._watch) if self._watch is not None else None
+
+    def record(
+        self, key: str, context: Any, used: set[str], watcher: Watcher | None = None
+    ) -> None:
+        """Remember what output ``key`` was made from (and what ``watcher`` saw it read)."""
         frozen = frozenset(used)
         self.current[key] = (self.fingerprint(key, context, frozen), frozen)
         self._recipes[key] = context
+        if watcher is not None and ALL not in watcher.reads:
+            self._reads[key] = frozenset(watcher.reads)
 
     def last_recipes(self) -> LastRecipes:
         """This build's recipes, for the next build of the same process."""
-        return LastRecipes(self.salt, self._recipes, dict(self._site_parts), self._paths)
+        parts = dict(self._site_parts)
+        return LastRecipes(self.salt, self._recipes, parts, self._paths, self._reads)
 
     def path_of(self, url: str) -> PurePosixPath:
         """The file of the page at ``url``, as the last build made it when it can."""
@@ -181,7 +217,9 @@ class OutputMemo:
         before = last.recipes.get(key) if last is not None else None
         if last is None or before is None:
             return None
-        if not same_value(before, context, self._fields):
+        read = last.reads.get(key)
+        only = (self._watch[0], read) if self._watch is not None and read is not None else None
+        if not same_value(before, context, self._fields, only):
             return False
         parts = self._parts_checked.get(used)
         if parts is None:

@@ -35,7 +35,7 @@ from cssblog.gather import Sources, load_sources
 from cssblog.incremental import OutputMemo
 from cssblog.markup import MarkdownRenderer, RenderedMarkdown
 from cssblog.output import OutputFile
-from cssblog.render import render_pages
+from cssblog.render import WATCHED, render_pages
 from cssblog.site import Article, PageDoc, Site, build_model, is_published
 from cssblog.sources import SourceFile
 from cssblog.state import next_change
@@ -134,7 +134,7 @@ def render_site(
     if cache is not None:
         fingerprints.seed(cache.article_digests)
         fingerprints.seed(cache.comment_digests)
-    memo = _memo(site, salt, cache, output, fingerprints)
+    memo = _memo(site, salt, cache, output, fingerprints, WATCHED if warm is not None else None)
     if warm is not None:
         env = warm.jinja(theme, salt, compiled)
     else:
@@ -175,6 +175,7 @@ def _memo(
     cache: CacheData | None,
     output: Path | None,
     fingerprints: Fingerprints,
+    watch: tuple[type, frozenset[type]] | None,
 ) -> OutputMemo | None:
     if cache is None or output is None:
         return None
@@ -186,7 +187,7 @@ def _memo(
 
     return OutputMemo(
         site, cache.pages, exists, salt, shared=_SHARED, fingerprints=fingerprints,
-        last=cache.recipes,
+        last=cache.recipes, watch=watch,
     )  # fmt: skip
 
 

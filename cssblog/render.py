@@ -13,11 +13,11 @@ from typing import Any
 import jinja2
 
 from cssblog import urls
-from cssblog.comments.publish import CommentsView
+from cssblog.comments.publish import CommentsView, CommentView
 from cssblog.errors import CssblogError
 from cssblog.incremental import OutputMemo, SiteRecorder
 from cssblog.output import OutputFile
-from cssblog.site import Article, PageDoc, Site, Term, YearArchive
+from cssblog.site import Article, Author, NavItem, PageDoc, Site, Term, YearArchive
 from cssblog.theme import template_error
 
 
@@ -112,6 +112,16 @@ class PageJob:
         return self.build(site, *self.recipe)
 
 
+WATCHED: tuple[type, frozenset[type]] = (
+    Article,
+    frozenset(
+        {Term, Author, PageDoc, NavItem, CommentsView, CommentView, PageMeta, FeedLink, Pagination}
+    ),
+)
+"""The article type whose fields a page reads can be noted (see :mod:`cssblog.reads`), and
+the types of context values that hold no article."""
+
+
 def render_pages(
     site: Site,
     env: jinja2.Environment,
@@ -135,14 +145,18 @@ def render_pages(
             files.append(OutputFile(path, None))
             continue
         used: set[str] = set()
+        watcher = memo.watcher() if memo is not None else None
         try:
             template = env.get_template(job.template)
-            html = template.render(site=SiteRecorder(site, used), **job.context(site))
+            context = job.context(site)
+            if watcher is not None:
+                context = {name: watcher.watched(value) for name, value in context.items()}
+            html = template.render(site=SiteRecorder(site, used), **context)
         except jinja2.TemplateError as exc:
             errors.append(_located(exc, job))
             continue
         if memo is not None:
-            memo.record(key, job.recipe, used)
+            memo.record(key, job.recipe, used, watcher)
         files.append(OutputFile(path, html.encode("utf-8")))
     return tuple(files), tuple(page_urls), tuple(errors)
 

@@ -577,7 +577,15 @@ def test_same_value_is_true_only_for_values_that_render_alike() -> None:
     utc = datetime(2026, 5, 5, 9, tzinfo=UTC)
     paris = utc.astimezone(timezone(timedelta(hours=1)))
     assert utc == paris and not same_value(utc, paris)
-    assert same_value(utc, utc)
+    assert same_value(utc, utc) and same_value(utc, utc.replace(minute=0))  # equal, same zone
+    from zoneinfo import ZoneInfo
+
+    ny = ZoneInfo("America/New_York")
+    first, second = (datetime(2026, 11, 1, 1, 30, tzinfo=ny, fold=f) for f in (0, 1))
+    assert first.isoformat() != second.isoformat() and not same_value(first, second)
+    only = (Term, frozenset({"name"}))
+    assert same_value(term("Tone"), term("Tone", count=2), only=only)  # count not read
+    assert not same_value(term("Tone"), term("Mood"), only=only)
     listed = [1]
     assert same_value(listed, listed) and not same_value([1], [1])  # mutable: only itself
 
@@ -662,3 +670,72 @@ def test_each_source_is_looked_up_in_the_cache_once(
     sources = [k for k in looked if isinstance(k, tuple) and str(root) in str(k[:2])]
     assert len(sources) == 12 + 1 + 2  # posts, the page, comments
     assert all(looked[k] == 1 for k in sources)
+
+
+def _rendered_in_preview(
+    root: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None], changed: str
+) -> list[str]:
+    """The pages a warm preview renders again after ``change``."""
+    from cssblog.incremental import OutputMemo
+
+    preview = Preview(root)
+    assert preview.rebuild(NOW).ok
+    recorded: list[str] = []
+    real = OutputMemo.record
+
+    def record(self: OutputMemo, key: str, *args: Any) -> None:
+        recorded.append(key)
+        real(self, key, *args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(OutputMemo, "record", record)
+        change(root)
+        assert preview.rebuild(NOW, changed=frozenset({str(root / changed)})).ok
+    return recorded
+
+
+ARCHIVE = "archive.html:/archive/"
+
+
+def test_a_body_edit_leaves_pages_that_read_none_of_the_changed_fields(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The archive shows titles and dates: a new paragraph does not render it again."""
+    root = make_site(_files(12), config=CONFIG).resolve()
+    rendered = _rendered_in_preview(root, monkeypatch, edit_body, "content/posts/p03.md")
+    assert "post.html:/2026/04/p03/" in rendered
+    assert ARCHIVE not in rendered and "archive.html:/2026/04/" not in rendered
+    rendered = _rendered_in_preview(root, monkeypatch, retitle, "content/posts/p02.md")
+    assert ARCHIVE in rendered and "archive.html:/2026/03/" in rendered
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
+    cold = Preview(fresh)
+    assert cold.rebuild(NOW).ok
+    assert tree(root / CACHE_DIR / "preview") == tree(cold.output)
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        "{{ post }}",
+        "{% if post == month.posts[0] %}first{% endif %}",
+        "{{ post|pprint|length }}",
+    ],
+)
+def test_a_template_that_uses_a_post_whole_is_rendered_again_on_any_change(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, use: str
+) -> None:
+    root = make_site(_files(12), config=CONFIG).resolve()
+    bundled = Path(render.__file__).parent / "themes/default/templates/archive.html"
+    template = bundled.read_text().replace("{{ post.title }}</a>", "{{ post.title }}</a>" + use)
+    assert use in template
+    override = root / "themes/default/templates/archive.html"
+    override.parent.mkdir(parents=True)
+    override.write_text(template)
+    rendered = _rendered_in_preview(root, monkeypatch, edit_body, "content/posts/p03.md")
+    assert ARCHIVE in rendered
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
+    cold = Preview(fresh)
+    assert cold.rebuild(NOW).ok
+    assert tree(root / CACHE_DIR / "preview") == tree(cold.output)
