@@ -72,6 +72,22 @@ class Pagination:
             for n in range(1, self.count + 1)
         )
 
+    @property
+    def shown(self) -> tuple[PageLink | None, ...]:
+        """The links a short pagination bar shows: the first and the last page and those next
+        to this one, with None for each run of pages left out between them."""
+        numbers = sorted({1, self.number - 1, self.number, self.number + 1, self.count})
+        links: list[PageLink | None] = []
+        before = 0
+        for n in numbers:
+            if not 1 <= n <= self.count:
+                continue
+            if n > before + 1:
+                links.append(None)
+            links.append(PageLink(n, urls.listing_url(self.base_url, n), n == self.number))
+            before = n
+        return tuple(links)
+
 
 @dataclass(frozen=True, slots=True)
 class Listing:
