@@ -45,10 +45,12 @@ def convert_bodies(
     workers: int = 1,
     progress: Progress | None = None,
     keys: Sequence[tuple[Any, ...]] | None = None,
+    renderer: MarkdownRenderer | None = None,
 ) -> dict[Path, RenderedMarkdown]:
     """Every body converted to HTML, keyed by its source.
 
-    ``keys`` are the bodies' :attr:`Body.key`, when the caller knows them already.
+    ``keys`` are the bodies' :attr:`Body.key`, when the caller knows them already;
+    ``renderer`` converts the bodies done in this process (a new one without it).
     """
     done: dict[Path, RenderedMarkdown] = {}
     todo: list[tuple[Body, tuple[Any, ...]]] = []
@@ -64,7 +66,9 @@ def convert_bodies(
             todo.append((body, key))
     if progress is not None and done:
         progress(len(done), len(bodies))
-    converted = _convert([b for b, _ in todo], links, workers, len(done), len(bodies), progress)
+    converted = _convert(
+        [b for b, _ in todo], links, workers, len(done), len(bodies), progress, renderer
+    )
     for (body, key), rendered in zip(todo, converted, strict=True):
         done[body.source] = rendered
         if cache is not None:
@@ -92,9 +96,10 @@ def _convert(
     offset: int,
     total: int,
     progress: Progress | None,
+    renderer: MarkdownRenderer | None,
 ) -> list[RenderedMarkdown]:
     if not worth_it(todo, workers):
-        renderer = MarkdownRenderer()
+        renderer = renderer or MarkdownRenderer()
         results = []
         for index, body in enumerate(todo, start=1):
             results.append(_one(renderer, body, links))

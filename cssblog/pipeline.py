@@ -54,6 +54,14 @@ class Warm:
     environment: tuple[bytes, Any] | None = None
     """The Jinja environment with its compiled templates, and the digest of the theme's
     templates it was made for."""
+    markdown: MarkdownRenderer | None = None
+    """A Markdown converter (made once: its extensions take milliseconds to set up)."""
+
+    def renderer(self) -> MarkdownRenderer:
+        """The process's Markdown converter."""
+        if self.markdown is None:
+            self.markdown = MarkdownRenderer()
+        return self.markdown
 
     def jinja(self, theme: Theme, salt: bytes, compiled: Path | None) -> Any:
         """An environment for ``theme``, reused while its templates are unchanged."""
@@ -103,6 +111,7 @@ def render_site(
     visible = [p for p in sources.posts if drafts or is_published(p, now)]
     pages = [p for p in sources.pages if drafts or not p.draft]
     items: list[Post | Page] = [*visible, *pages]
+    renderer = warm.renderer() if warm is not None else MarkdownRenderer()
     prepared = _prepare(config, items, cache.bodies if cache else None)
     links = {name: url for name, url, _, _ in prepared}
     rendered = convert_bodies(
@@ -112,9 +121,9 @@ def render_site(
         workers=workers,
         progress=progress,
         keys=[key for *_, key in prepared],
+        renderer=renderer,
     )
     warnings = [*_link_warnings(items, rendered), *sources.warnings]
-    renderer = MarkdownRenderer()
     site = build_model(
         config, visible, pages, rendered, now=now, drafts=drafts,
         markdown_inline=renderer.render_inline, memo=cache.sources if cache else None,

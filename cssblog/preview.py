@@ -112,8 +112,11 @@ class Preview:
         self.generation += 1
         if changed is not None and self._since_good is not None:
             changed = self._since_good.union(changed)  # a failed rebuild's files too
+        # A warm rebuild makes little garbage: collecting it waits until the rebuild is done.
+        quiet = collector.paused() if changed is not None else collector.eased()
         try:
-            outcome = self._rebuild(now, changed, started)
+            with quiet:
+                outcome = self._rebuild(now, changed, started)
         except CssblogError as exc:
             errors = exc.errors if isinstance(exc, ContentErrors) else (exc,)
             outcome = self._failed(tuple(self._problem(e) for e in errors), started)
@@ -132,7 +135,7 @@ class Preview:
     def _rebuild(self, now: datetime, changed: Collection[str] | None, started: float) -> Outcome:
         config = self._config()
         output = check_output_dir(self.output, self.root)
-        with _lock(self.root), collector.eased():
+        with _lock(self.root):
             read = self._read_sources(changed)
             key = cache_key(config, self.drafts)
             previous = self._cache if self._cache and self._cache.key == key else None

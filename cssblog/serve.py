@@ -7,6 +7,7 @@ intake, and the answer waits for the rebuild that shows it.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import threading
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 from watchdog.observers import Observer
 
 import cssblog
+from cssblog import collector
 from cssblog.config import CONFIG_NAME, load_config
 from cssblog.errors import CssblogError
 from cssblog.httpd import PreviewHTTPServer, make_server
@@ -133,8 +135,10 @@ class PreviewSession:
 
     def _rebuild(self, paths: frozenset[str] | None) -> Outcome:
         started = time.monotonic()
-        outcome = self.preview.rebuild(self.clock(), changed=paths)
-        self.hub.publish(outcome)
+        # After a warm rebuild, garbage is collected once the pages are told to reload.
+        with collector.paused() if paths is not None else contextlib.nullcontext():
+            outcome = self.preview.rebuild(self.clock(), changed=paths)
+            self.hub.publish(outcome)
         with self._built:
             self._built_from = started
             self._built.notify_all()

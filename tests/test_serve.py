@@ -130,6 +130,52 @@ def test_a_failed_rebuild_keeps_the_last_good_preview_and_says_where(site: Path)
     assert "Fixed." in (preview.output / "2026/01/post-1/index.html").read_text()
 
 
+def test_a_warm_rebuild_leaves_garbage_collection_until_it_is_done(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+    import gc
+
+    from cssblog import collector, pipeline
+
+    preview = Preview(site)
+    assert preview.rebuild(NOW).ok
+    source = site.resolve() / "content/posts/2026-01-01-post-0.md"
+    source.write_text(post("Post 0", "2026-01-01 10:00", body="Edited words.\n", tags=["t"]))
+    inside: list[bool] = []
+    collections: list[int] = []
+    real = pipeline.render_site
+
+    def render_site(*args: object, **kwargs: object) -> object:
+        inside.append(True)
+        try:
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            inside.clear()
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and inside:
+            collections.append(info["generation"])
+
+    monkeypatch.setattr(pipeline, "render_site", render_site)
+    settings = gc.get_threshold(), gc.isenabled()
+    gc.callbacks.append(seen)
+    try:
+        gc.set_threshold(1)  # without the pause, collections would start all the time
+        assert preview.rebuild(NOW, changed=frozenset({str(source)})).ok
+        warm = list(collections)
+        with monkeypatch.context() as patch:  # the spy sees collections when not paused
+            patch.setattr(collector, "paused", contextlib.nullcontext)
+            source.write_text(post("Post 0", "2026-01-01 10:00", body="Again.\n", tags=["t"]))
+            assert preview.rebuild(NOW, changed=frozenset({str(source)})).ok
+    finally:
+        gc.callbacks.remove(seen)
+        gc.set_threshold(*settings[0])
+    assert warm == [] and collections != []
+    assert (gc.get_threshold(), gc.isenabled()) == settings
+    assert "Again." in (preview.output / "2026/01/post-0/index.html").read_text()
+
+
 def test_a_file_that_broke_a_rebuild_is_read_again_by_the_next(site: Path) -> None:
     """A save elsewhere after a broken one still shows the problem, not the old good text."""
     preview = Preview(site)
