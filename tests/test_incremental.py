@@ -528,29 +528,30 @@ def test_a_site_method_without_known_data_makes_the_page_depend_on_everything() 
     assert not changed.unchanged("page", PurePosixPath("p.html"), {"x": 1})
 
 
+def _keys_passed(patch: pytest.MonkeyPatch, method: str) -> list[str]:
+    """The output keys that ``OutputMemo.<method>`` is called with from now on."""
+    from cssblog.incremental import OutputMemo
+
+    keys: list[str] = []
+    real = getattr(OutputMemo, method)
+
+    def spy(self: OutputMemo, key: str, *args: Any) -> Any:
+        keys.append(key)
+        return real(self, key, *args)
+
+    patch.setattr(OutputMemo, method, spy)
+    return keys
+
+
 def test_a_warm_preview_digests_only_the_pages_it_renders(
     make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pages made of the very objects of the last rebuild are known unchanged undigested."""
-    from cssblog.incremental import OutputMemo
-
     root = make_site(_files(12), config=CONFIG).resolve()
     preview = Preview(root)
     assert preview.rebuild(NOW).ok
-    digested: list[str] = []
-    recorded: list[str] = []
-    real_fingerprint, real_record = OutputMemo.fingerprint, OutputMemo.record
-
-    def fingerprint(self: OutputMemo, key: str, *args: Any) -> bytes:
-        digested.append(key)
-        return real_fingerprint(self, key, *args)
-
-    def record(self: OutputMemo, key: str, *args: Any) -> None:
-        recorded.append(key)
-        real_record(self, key, *args)
-
-    monkeypatch.setattr(OutputMemo, "fingerprint", fingerprint)
-    monkeypatch.setattr(OutputMemo, "record", record)
+    digested = _keys_passed(monkeypatch, "fingerprint")
+    recorded = _keys_passed(monkeypatch, "record")
     edit_body(root)
     outcome = preview.rebuild(NOW, changed=frozenset({str(root / "content/posts/p03.md")}))
     assert outcome.ok and outcome.pages > 30
@@ -676,19 +677,10 @@ def _rendered_in_preview(
     root: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None], changed: str
 ) -> list[str]:
     """The pages a warm preview renders again after ``change``."""
-    from cssblog.incremental import OutputMemo
-
     preview = Preview(root)
     assert preview.rebuild(NOW).ok
-    recorded: list[str] = []
-    real = OutputMemo.record
-
-    def record(self: OutputMemo, key: str, *args: Any) -> None:
-        recorded.append(key)
-        real(self, key, *args)
-
     with monkeypatch.context() as patch:
-        patch.setattr(OutputMemo, "record", record)
+        recorded = _keys_passed(patch, "record")
         change(root)
         assert preview.rebuild(NOW, changed=frozenset({str(root / changed)})).ok
     return recorded

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -77,34 +77,6 @@ def load_comments(site_root: Path, tz: tzinfo, base: Path | None = None) -> Load
             found.append(comment)
             warnings.extend(warning)
     return LoadedComments(tuple(found), tuple(errors), tuple(warnings))
-
-
-def comments_from_sources(
-    files: Sequence[SourceFile],
-    site_root: Path,
-    tz: tzinfo,
-    cache: MutableMapping[tuple[Any, ...], Any] | None = None,
-    parsed: Mapping[str, Any] | None = None,
-) -> LoadedComments:
-    """Parse the comment files among ``files`` (already read), reusing cached parses.
-
-    ``parsed`` holds what :func:`parse_comment_source` gave for some of the files (by location),
-    when they were parsed elsewhere (in worker processes).
-    """
-    zone = str(tz)
-    results = []
-    for source in files:
-        if not is_comment_source(source):
-            continue
-        key = comment_key(source, zone)
-        hit = cache.get(key) if cache is not None else None
-        if hit is None:
-            done = parsed.get(source.location) if parsed is not None else None
-            hit = parse_comment_source(source, site_root, tz) if done is None else done
-            if cache is not None and not isinstance(hit, CssblogError):
-                cache[key] = hit
-        results.append(hit)
-    return collect_comments(results)
 
 
 def collect_comments(
