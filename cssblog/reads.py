@@ -33,8 +33,9 @@ class ArticleView:
         if name.startswith("_"):  # a special name (``__html__``, ...): not a field
             self._reads.add(ALL)
             raise AttributeError(name)
+        value = getattr(self._article, name)  # a name that is no field raises: nothing to note
         self._reads.add(name)
-        return getattr(self._article, name)
+        return value
 
     def __eq__(self, other: object) -> bool:
         self._reads.add(ALL)

@@ -731,3 +731,23 @@ def test_a_template_that_uses_a_post_whole_is_rendered_again_on_any_change(
     cold = Preview(fresh)
     assert cold.rebuild(NOW).ok
     assert tree(root / CACHE_DIR / "preview") == tree(cold.output)
+
+
+def test_a_template_asking_for_a_field_posts_do_not_have_still_rebuilds(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root = make_site(_files(12), config=CONFIG).resolve()
+    bundled = Path(render.__file__).parent / "themes/default/templates/archive.html"
+    extra = "{% if post.subtitle is defined %}{{ post.subtitle }}{% endif %}"
+    override = root / "themes/default/templates/archive.html"
+    override.parent.mkdir(parents=True)
+    override.write_text(
+        bundled.read_text().replace("{{ post.title }}</a>", "{{ post.title }}</a>" + extra)
+    )
+    rendered = _rendered_in_preview(root, monkeypatch, edit_body, "content/posts/p03.md")
+    assert ARCHIVE not in rendered
+    fresh = tmp_path / "fresh"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
+    cold = Preview(fresh)
+    assert cold.rebuild(NOW).ok
+    assert tree(root / CACHE_DIR / "preview") == tree(cold.output)

@@ -40,6 +40,8 @@ def test_the_fields_a_template_reads_are_noted() -> None:
     assert reads == {"title"}
     _, reads = _render("{{ shelf.items|map(attribute='body')|join }}", shelf=shelf)
     assert reads == {"body"}
+    html, reads = _render("{{ item.missing is defined }}", item=Item("A", "aaa"))
+    assert html == "False" and reads == set()  # no such field: nothing to compare later
 
 
 @pytest.mark.parametrize(
