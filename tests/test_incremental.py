@@ -51,6 +51,28 @@ def cold_copy(root: Path, tmp_path: Path) -> dict[str, bytes]:
     return tree(fresh / "output")
 
 
+def cold_preview(root: Path, tmp_path: Path) -> dict[str, bytes]:
+    """A fresh preview of a copy of ``root``'s sources (no cache, no output)."""
+    fresh = tmp_path / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
+    cold = Preview(fresh)
+    assert cold.rebuild(NOW).ok
+    return tree(cold.output)
+
+
+def warm_preview(make_site: MakeSite) -> tuple[Path, Preview]:
+    """The test site, previewed once."""
+    root = make_site(_files(12), config=CONFIG).resolve()
+    preview = Preview(root)
+    assert preview.rebuild(NOW).ok
+    return root, preview
+
+
+EDITED = "content/posts/p03.md"
+"""The post :func:`edit_body` edits."""
+
+
 def edit_body(root: Path) -> None:
     path = root / "content/posts/p03.md"
     path.write_text(path.read_text() + "\nA new paragraph.\n")
@@ -142,9 +164,7 @@ def test_warm_preview_equals_a_cold_preview(
     make_site: MakeSite, tmp_path: Path, scenario: str
 ) -> None:
     """The preview server's in-memory rebuilds give the bytes of a fresh preview build."""
-    root = make_site(_files(12), config=CONFIG).resolve()
-    preview = Preview(root)
-    assert preview.rebuild(NOW).ok
+    root, preview = warm_preview(make_site)
     before = {sub: tree_or_empty(root / sub) for sub in ("content", "themes")}
     SCENARIOS[scenario](root)
     changed = set()
@@ -154,11 +174,7 @@ def test_warm_preview_equals_a_cold_preview(
     assert changed
     assert preview.rebuild(NOW, changed=frozenset(changed)).ok
 
-    fresh = tmp_path / "fresh"
-    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
-    cold = Preview(fresh)
-    assert cold.rebuild(NOW).ok
-    assert tree(preview.output) == tree(cold.output)
+    assert tree(preview.output) == cold_preview(root, tmp_path)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -199,6 +215,23 @@ def _recipes_and_contexts(
     return seen
 
 
+def _rebuilder(
+    root: Path, where: str, changed: frozenset[str] | None = None
+) -> Callable[[], object]:
+    """Build ``root`` again from the command line, or in one warm preview (the first time in
+    full, then told ``changed``)."""
+    if where == "build":
+        return lambda: build_site(root, now=NOW)
+    preview = Preview(root)
+
+    def rebuild() -> object:
+        outcome = preview.rebuild(NOW, changed=changed if preview.last else None)
+        assert outcome.ok
+        return outcome
+
+    return rebuild
+
+
 def tree_or_empty(folder: Path) -> dict[str, bytes]:
     return tree(folder) if folder.is_dir() else {}
 
@@ -209,12 +242,7 @@ def test_an_edit_makes_and_digests_only_the_edited_posts_article(
 ) -> None:
     """Articles and digests of unchanged posts and comments come from the cache."""
     root = make_site(_files(12), config=CONFIG).resolve()
-    preview = Preview(root)
-    rebuild = (
-        (lambda: preview.rebuild(NOW).ok)
-        if where == "preview"
-        else (lambda: build_site(root, now=NOW))
-    )
+    rebuild = _rebuilder(root, where)
     rebuild()
     made: list[str] = []
     digested: list[str] = []
@@ -547,13 +575,11 @@ def test_a_warm_preview_digests_only_the_pages_it_renders(
     make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pages made of the very objects of the last rebuild are known unchanged undigested."""
-    root = make_site(_files(12), config=CONFIG).resolve()
-    preview = Preview(root)
-    assert preview.rebuild(NOW).ok
+    root, preview = warm_preview(make_site)
     digested = _keys_passed(monkeypatch, "fingerprint")
     recorded = _keys_passed(monkeypatch, "record")
     edit_body(root)
-    outcome = preview.rebuild(NOW, changed=frozenset({str(root / "content/posts/p03.md")}))
+    outcome = preview.rebuild(NOW, changed=frozenset({str(root / EDITED)}))
     assert outcome.ok and outcome.pages > 30
     assert "post.html:/2026/04/p03/" in recorded
     assert sorted(digested) == sorted(recorded)
@@ -603,7 +629,6 @@ def test_an_edits_model_holds_the_last_builds_terms_and_authors(
 ) -> None:
     """Equal terms and authors are the very objects of the cached articles (cheap to compare)."""
     root = make_site(_files(12), config=CONFIG).resolve()
-    preview = Preview(root)
     models: list[site.Site] = []
     real = pipeline.build_model
 
@@ -612,12 +637,8 @@ def test_an_edits_model_holds_the_last_builds_terms_and_authors(
         return models[-1]
 
     monkeypatch.setattr(pipeline, "build_model", build_model)
-    rebuild = (
-        (lambda: preview.rebuild(NOW, changed=frozenset({str(root / "content/posts/p03.md")})))
-        if where == "preview"
-        else (lambda: build_site(root, now=NOW))
-    )
-    build_site(root, now=NOW) if where == "build" else preview.rebuild(NOW)
+    rebuild = _rebuilder(root, where, frozenset({str(root / EDITED)}))
+    rebuild()
     edit_body(root)
     rebuild()
     model = models[-1]
@@ -632,9 +653,7 @@ def test_an_edits_model_holds_the_last_builds_terms_and_authors(
 def test_a_warm_preview_keys_and_routes_only_the_edited_body(
     make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = make_site(_files(12), config=CONFIG).resolve()
-    preview = Preview(root)
-    assert preview.rebuild(NOW).ok
+    root, preview = warm_preview(make_site)
     keyed: list[str] = []
     real = convert.Body.key
 
@@ -644,7 +663,7 @@ def test_a_warm_preview_keys_and_routes_only_the_edited_body(
 
     monkeypatch.setattr(convert.Body, "key", property(key))
     edit_body(root)
-    assert preview.rebuild(NOW, changed=frozenset({str(root / "content/posts/p03.md")})).ok
+    assert preview.rebuild(NOW, changed=frozenset({str(root / EDITED)})).ok
     assert keyed == ["p03.md"]
     assert "A new paragraph." in (preview.output / "2026/04/p03/index.html").read_text()
 
@@ -689,21 +708,27 @@ def _rendered_in_preview(
 ARCHIVE = "archive.html:/archive/"
 
 
+def _archive_showing(root: Path, extra: str) -> None:
+    """Give ``root`` the bundled archive template with ``extra`` after each post's title."""
+    bundled = Path(render.__file__).parent / "themes/default/templates/archive.html"
+    template = bundled.read_text().replace("{{ post.title }}</a>", "{{ post.title }}</a>" + extra)
+    assert extra in template
+    override = root / "themes/default/templates/archive.html"
+    override.parent.mkdir(parents=True)
+    override.write_text(template)
+
+
 def test_a_body_edit_leaves_pages_that_read_none_of_the_changed_fields(
     make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The archive shows titles and dates: a new paragraph does not render it again."""
     root = make_site(_files(12), config=CONFIG).resolve()
-    rendered = _rendered_in_preview(root, monkeypatch, edit_body, "content/posts/p03.md")
+    rendered = _rendered_in_preview(root, monkeypatch, edit_body, EDITED)
     assert "post.html:/2026/04/p03/" in rendered
     assert ARCHIVE not in rendered and "archive.html:/2026/04/" not in rendered
     rendered = _rendered_in_preview(root, monkeypatch, retitle, "content/posts/p02.md")
     assert ARCHIVE in rendered and "archive.html:/2026/03/" in rendered
-    fresh = tmp_path / "fresh"
-    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
-    cold = Preview(fresh)
-    assert cold.rebuild(NOW).ok
-    assert tree(root / CACHE_DIR / "preview") == tree(cold.output)
+    assert tree(root / CACHE_DIR / "preview") == cold_preview(root, tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -718,36 +743,17 @@ def test_a_template_that_uses_a_post_whole_is_rendered_again_on_any_change(
     make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, use: str
 ) -> None:
     root = make_site(_files(12), config=CONFIG).resolve()
-    bundled = Path(render.__file__).parent / "themes/default/templates/archive.html"
-    template = bundled.read_text().replace("{{ post.title }}</a>", "{{ post.title }}</a>" + use)
-    assert use in template
-    override = root / "themes/default/templates/archive.html"
-    override.parent.mkdir(parents=True)
-    override.write_text(template)
-    rendered = _rendered_in_preview(root, monkeypatch, edit_body, "content/posts/p03.md")
+    _archive_showing(root, use)
+    rendered = _rendered_in_preview(root, monkeypatch, edit_body, EDITED)
     assert ARCHIVE in rendered
-    fresh = tmp_path / "fresh"
-    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
-    cold = Preview(fresh)
-    assert cold.rebuild(NOW).ok
-    assert tree(root / CACHE_DIR / "preview") == tree(cold.output)
+    assert tree(root / CACHE_DIR / "preview") == cold_preview(root, tmp_path)
 
 
 def test_a_template_asking_for_a_field_posts_do_not_have_still_rebuilds(
     make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     root = make_site(_files(12), config=CONFIG).resolve()
-    bundled = Path(render.__file__).parent / "themes/default/templates/archive.html"
-    extra = "{% if post.subtitle is defined %}{{ post.subtitle }}{% endif %}"
-    override = root / "themes/default/templates/archive.html"
-    override.parent.mkdir(parents=True)
-    override.write_text(
-        bundled.read_text().replace("{{ post.title }}</a>", "{{ post.title }}</a>" + extra)
-    )
-    rendered = _rendered_in_preview(root, monkeypatch, edit_body, "content/posts/p03.md")
+    _archive_showing(root, "{% if post.subtitle is defined %}{{ post.subtitle }}{% endif %}")
+    rendered = _rendered_in_preview(root, monkeypatch, edit_body, EDITED)
     assert ARCHIVE not in rendered
-    fresh = tmp_path / "fresh"
-    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("output", CACHE_DIR))
-    cold = Preview(fresh)
-    assert cold.rebuild(NOW).ok
-    assert tree(root / CACHE_DIR / "preview") == tree(cold.output)
+    assert tree(root / CACHE_DIR / "preview") == cold_preview(root, tmp_path)
