@@ -11,7 +11,8 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 import markdown
-from markdown.treeprocessors import Treeprocessor
+from markdown import util
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from cssblog.finish import Finisher, smarten
 from cssblog.pickling import CachedValue
@@ -93,6 +94,74 @@ def resolve_source_link(value: str, source_dir: str, links: Mapping[str, str]) -
     return None
 
 
+_NEEDS = {
+    r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)": ("`",),  # code span
+    r"\\(.)": ("\\",),  # escape
+    r"\[\^([^\]]*)\]": ("[^",),  # footnote reference
+    r"(?<!\!)\[": ("[",),  # link, reference, short reference
+    r"\!\[": ("![",),  # image, image reference, short image reference
+    r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>": ("<",),  # autolink
+    r"<([^<> !]+@[^@<> ]+)>": ("<",),  # automail
+    r"  \n": ("  \n",),  # line break
+    (
+        r"""(<(\/?+[a-zA-Z][^\s"'<>@]*+(?:\s+[^\s"'=<>]++"""
+        r"""(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'=<>]++))?+)*+\s*+/?"""
+        r"""|!--(?:(?!<!--|-->).)*--"""
+        r"""|[?](?:(?!<[?]|[?]>).)*[?]|!\[CDATA\[(?:(?!<!\[CDATA\[|\]\]>).)*\]\])>)"""
+    ): ("<",),  # raw HTML: every branch begins with "<"
+    r"(&(?:\#[0-9]+|\#x[0-9a-fA-F]+|[a-zA-Z0-9]+);)": ("&",),  # entity
+    r"\*|_": ("*", "_"),  # emphasis and strong
+}
+"""For Python-Markdown's inline patterns, by regular expression: text holding none of these
+strings cannot match it. A pattern not listed here (another version's, an extension's) is
+always tried."""
+
+
+class _QuickInline(InlineProcessor):
+    """Python-Markdown's inline processor, skipping the patterns a text cannot match.
+
+    The stock processor runs every pattern's regular expression over every text, and most
+    texts hold no backtick, bracket, ``<`` or ``&``: skipping those patterns gives the same tree
+    for a third less conversion time. Installed only where Python-Markdown names its private
+    methods as this class expects (see :func:`_quick_inline`).
+    """
+
+    _needs: list[tuple[str, ...] | None]
+
+    def run(self, tree: ET.Element, ancestors: list[str] | None = None) -> ET.Element:
+        self._needs = [_NEEDS.get(getattr(p, "pattern", "")) for p in self.inlinePatterns]
+        return super().run(tree, ancestors)
+
+    def _InlineProcessor__handleInline(self, data: str, index: int = 0) -> str:
+        """The stock method, but a pattern whose needed strings are not in ``data`` is passed
+        over as if it had not matched."""
+        if isinstance(data, util.AtomicString):
+            return data
+        patterns, needs = self.inlinePatterns, self._needs
+        apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
+        start = 0
+        while index < len(needs):
+            need = needs[index]
+            if need is not None:
+                for text in need:
+                    if text in data:
+                        break
+                else:  # none of the strings the pattern needs is in the text
+                    index, start = index + 1, 0
+                    continue
+            data, matched, start = apply(patterns[index], data, index, start)
+            if not matched:
+                index += 1
+        return data
+
+
+def _quick_inline(md: markdown.Markdown) -> None:
+    """Put :class:`_QuickInline` in place of the stock inline processor, where it fits."""
+    private = ("_InlineProcessor__handleInline", "_InlineProcessor__applyPattern")
+    if all(callable(getattr(InlineProcessor, name, None)) for name in private):
+        md.treeprocessors.register(_QuickInline(md), "inline", 20)
+
+
 class MarkdownRenderer:
     """A reusable Python-Markdown converter with the house extensions."""
 
@@ -115,6 +184,7 @@ class MarkdownRenderer:
             },
             output_format="html",
         )
+        _quick_inline(self._md)
         self._finisher = Finisher()
         self._links = _SourceLinks(self._md)
         self._md.treeprocessors.register(self._links, "source_links", 1)

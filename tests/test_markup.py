@@ -1,0 +1,106 @@
+"""Markdown conversion: the quick inline processor gives exactly the stock processor's HTML."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import re
+from pathlib import Path, PurePosixPath
+
+import markdown
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown.inlinepatterns import SimpleTagInlineProcessor
+from markdown.treeprocessors import InlineProcessor
+
+from cssblog import markup
+from cssblog.markup import MarkdownRenderer, RenderedMarkdown
+
+ROOT = Path(__file__).parent.parent
+SOURCE = PurePosixPath("posts/hello.md")
+LINKS = {"posts/other.md": "/2024/01/other/"}
+
+# Pieces of Markdown that meet every inline pattern, its edge cases and its near misses.
+PIECES = [
+    "word", "two words", " ", "  \n", "\n", "\n\n", "\\", "\\*", "\\`", "\\\\`x`", "`code`",
+    "``a ` b``", "*em*", "**strong**", "***both***", "_em_", "__strong__", "snake_case_name",
+    " * ", "[link](https://example.org)", "[ref][r]", "[r]", "[other](other.md)",
+    "![alt](/i.png)", "![img][r]", "![r]", "[^1]", "[^missing]", "<https://example.org/a>",
+    "<me@example.org>", "<span>", "</span>", "<b>bold</b>", "<!-- note -->", "<?php ?>",
+    "<![CDATA[x]]>", "&amp;", "&#169;", "&#x1F600;", "&nope", "a < b", "a & b", "!", "[", "]",
+    "(", ")", "'quoted'", '"double"', "--", "...", "{: .cls }", "HTML", "*[HTML]: Hyper",
+]  # fmt: skip
+BLOCKS = [
+    "", "# Heading\n", "## Sub *heading*\n", "- item\n- item\n", "1. one\n2. two\n", "> quote\n",
+    "    indented code\n", "```python\nx = 'a<b' * 2\n```\n", "| a | b |\n|---|:-:|\n| 1 | 2 |\n",
+    "[r]: https://example.org/ref\n", "[^1]: A note with *emphasis*.\n",
+    "*[HTML]: Hyper Text\n", "Term\n: Definition\n", "<div markdown=\"1\">*in html*</div>\n",
+]  # fmt: skip
+
+
+def _stock() -> MarkdownRenderer:
+    """The house converter with Python-Markdown's own inline processor put back."""
+    renderer = MarkdownRenderer()
+    md = renderer._md
+    md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    return renderer
+
+
+def _render(renderer: MarkdownRenderer, text: str) -> RenderedMarkdown:
+    return renderer.render(text, source=SOURCE, body_line=5, links=LINKS)
+
+
+QUICK, STOCK = MarkdownRenderer(), _stock()
+
+
+def test_the_quick_processor_is_the_one_in_use() -> None:
+    md = MarkdownRenderer()._md
+    assert isinstance(md.treeprocessors["inline"], markup._QuickInline)
+    # Every stock pattern of the house extensions has its needed strings known.
+    assert all(p.pattern in markup._NEEDS for p in md.inlinePatterns)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(BLOCKS), st.lists(st.sampled_from(PIECES), max_size=12)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_same_html_as_the_stock_processor(parts: list[tuple[str, list[str]]]) -> None:
+    text = "\n".join(block + "".join(pieces) + "\n" for block, pieces in parts)
+    assert _render(QUICK, text) == _render(STOCK, text)
+
+
+def test_same_html_for_the_benchmark_corpus_and_the_sample_site() -> None:
+    spec = importlib.util.spec_from_file_location("corpus", ROOT / "benchmarks" / "corpus.py")
+    assert spec is not None and spec.loader is not None
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    rng = random.Random(7)
+    texts = [corpus.body(rng, i, 60) for i in range(60)]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "content").rglob("*.md"))]
+    assert len(texts) > 60
+    for text in texts:
+        assert _render(QUICK, text) == _render(STOCK, text)
+    assert QUICK.render_inline("A *short* [bio](https://e.org) &amp; more") == (
+        STOCK.render_inline("A *short* [bio](https://e.org) &amp; more")
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="`\\[]^!<>&*_ \n:/@.-#x0aZ;\"'=?(){}", max_size=30))
+def test_a_text_without_a_patterns_needed_strings_never_matches_it(text: str) -> None:
+    for pattern, needs in markup._NEEDS.items():
+        if not any(n in text for n in needs):
+            assert re.compile(pattern, re.DOTALL | re.UNICODE).search(text) is None, pattern
+
+
+def test_a_pattern_it_does_not_know_is_always_tried() -> None:
+    renderer = MarkdownRenderer()
+    md: markdown.Markdown = renderer._md
+    md.inlinePatterns.register(SimpleTagInlineProcessor(r"()~~(.+?)~~", "del"), "strike", 55)
+    out = _render(renderer, "Some ~~old~~ text and `~~code~~`.")
+    assert "<del>old</del>" in out.html
+    assert "<code>~~code~~</code>" in out.html
