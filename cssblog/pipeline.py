@@ -131,10 +131,12 @@ def render_site(
         interned=cache.interned if cache else None,
     )  # fmt: skip
     policy_html = renderer.render_inline(config.comments.policy)
+    # A long-running process has other threads (the preview server's), so it is never forked.
+    forks = workers if warm is None else 1
     published = publish_comments(
         sources.comments, site.posts, config, now=now, policy_html=policy_html,
         renderer=CommentRenderer(),
-        memo=cache.comment_threads if cache is not None else None,
+        memo=cache.comment_threads if cache is not None else None, workers=forks,
     )  # fmt: skip
     warnings.extend(published.warnings)
     theme = find_theme(config.root, config.site.theme)
@@ -148,7 +150,7 @@ def render_site(
         env = warm.jinja(theme, salt, compiled)
     else:
         env = make_environment(theme, compiled)
-    files = _outputs(config, site, sources, published, policy_html, theme, memo, env)
+    files = _outputs(config, site, sources, published, policy_html, theme, memo, env, forks)
     if cache is not None and memo is not None:
         cache.pages = memo.current
         cache.recipes = memo.last_recipes()
@@ -266,10 +268,12 @@ def _outputs(
     theme: Theme,
     memo: OutputMemo | None,
     env: Any,
+    workers: int,
 ) -> tuple[OutputFile, ...]:
     pages, page_urls, template_errors = render_pages(
-        site, env, comments.sections, policy_html if config.comments.policy else "", memo
-    )
+        site, env, comments.sections, policy_html if config.comments.policy else "", memo,
+        workers=workers,
+    )  # fmt: skip
     if template_errors:
         raise ContentErrors(template_errors)
     return (

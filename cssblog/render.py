@@ -17,8 +17,10 @@ from cssblog.comments.publish import CommentsView, CommentView
 from cssblog.errors import CssblogError
 from cssblog.incremental import OutputMemo, SiteRecorder
 from cssblog.output import OutputFile
+from cssblog.reads import Watcher
 from cssblog.site import Article, Author, NavItem, PageDoc, Site, Term, YearArchive
 from cssblog.theme import template_error
+from cssblog.workers import forked
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,24 +146,30 @@ def render_pages(
     comments: dict[str, CommentsView] | None = None,
     policy_html: str = "",
     memo: OutputMemo | None = None,
+    workers: int = 1,
 ) -> tuple[tuple[OutputFile, ...], tuple[str, ...], tuple[CssblogError, ...]]:
     """Every HTML page of the site, their URLs, and every template error (with file and line).
 
     With a ``memo``, pages whose inputs did not change since the last build are not rendered:
     they come back as :class:`OutputFile` without data, meaning "keep the file you have".
+    Enough pages to render are shared out between ``workers`` processes (forked: a process
+    with other threads must pass 1).
     """
     files: list[OutputFile] = []
     page_urls: list[str] = []
-    errors: list[CssblogError] = []
+    todo: list[tuple[int, str, PageJob]] = []
     for job in page_jobs(site, comments or {}, policy_html):
         page_urls.append(job.url)
         path = memo.path_of(job.url) if memo is not None else urls.page_route(job.url).path
         key = f"{job.template}:{job.url}"
-        if memo is not None and memo.unchanged(key, path, job.recipe):
-            files.append(OutputFile(path, None))
-            continue
+        if memo is None or not memo.unchanged(key, path, job.recipe):
+            todo.append((len(files), key, job))
+        files.append(OutputFile(path, None))
+    watching = memo is not None and memo.watcher() is not None
+
+    def render(job: PageJob) -> tuple[bytes, set[str], Watcher | None] | CssblogError:
         used: set[str] = set()
-        watcher = memo.watcher() if memo is not None else None
+        watcher = memo.watcher() if watching and memo is not None else None
         try:
             template = env.get_template(job.template)
             context = job.context(site)
@@ -169,12 +177,23 @@ def render_pages(
                 context = {name: watcher.watched(value) for name, value in context.items()}
             html = template.render(site=SiteRecorder(site, used), **context)
         except jinja2.TemplateError as exc:
-            errors.append(_located(exc, job))
+            return _located(exc, job)
+        return html.encode("utf-8"), used, watcher
+
+    errors: list[CssblogError] = []
+    failed: set[int] = set()
+    done = forked(render, [job for *_, job in todo], 1 if watching else workers)
+    for (index, key, job), result in zip(todo, done, strict=True):
+        if isinstance(result, CssblogError):
+            errors.append(result)
+            failed.add(index)
             continue
+        data, used, watcher = result
         if memo is not None:
             memo.record(key, job.recipe, used, watcher)
-        files.append(OutputFile(path, html.encode("utf-8")))
-    return tuple(files), tuple(page_urls), tuple(errors)
+        files[index] = OutputFile(files[index].path, data)
+    made = tuple(f for i, f in enumerate(files) if i not in failed) if failed else tuple(files)
+    return made, tuple(page_urls), tuple(errors)
 
 
 def _located(exc: jinja2.TemplateError, job: PageJob) -> CssblogError:

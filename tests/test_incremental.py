@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from cssblog import convert, gather, pipeline, render, site
+from cssblog import convert, gather, pipeline, render, site, workers
 from cssblog.build import CACHE_DIR, build_site
-from cssblog.comments import dedupe
+from cssblog.comments import dedupe, publish
 from cssblog.comments.publish import CommentView
 from cssblog.errors import ContentErrors
 from cssblog.fingerprint import Fingerprints
@@ -384,19 +384,108 @@ def test_errors_found_in_workers_are_the_errors_found_in_order(
     files["content/posts/p07.md"] = "---\ntitle: [unclosed\n---\nBody.\n"
     files["content/posts/p30.md"] = '---\ntitle: "No date"\n---\nBody.\n'
     files["content/comments/p01/c9.md"] = "---\nauthor: Ann\n---\nNo date.\n"
+    one, two, ran = _failing_both_ways(make_site, files, lambda: _spied_workers(monkeypatch))
+    assert ran == ["_parse_chunk"]
+    assert len(one.errors) >= 3
+    assert str(two).replace("parallel", "serial") == str(one)
+    assert [(e.line, e.hint) for e in two.errors] == [(e.line, e.hint) for e in one.errors]
+
+
+def _failing_both_ways(
+    make_site: MakeSite, files: dict[str, str], spy: Callable[[], Any]
+) -> tuple[ContentErrors, ContentErrors, Any]:
+    """The errors of building ``files`` in one process, then in two; and what ``spy`` (called
+    between the two builds) saw."""
     serial = make_site(files, config=CONFIG, name="serial")
     parallel = make_site(files, config=CONFIG, name="parallel")
     with pytest.raises(ContentErrors) as one:
         build_site(serial, now=NOW, workers=1)
-    ran = _spied_workers(monkeypatch)
+    seen = spy()
     with pytest.raises(ContentErrors) as two:
         build_site(parallel, now=NOW, workers=2)
-    assert ran == ["_parse_chunk"]
-    assert len(one.value.errors) >= 3
-    assert str(two.value).replace("parallel", "serial") == str(one.value)
-    assert [(e.line, e.hint) for e in two.value.errors] == [
-        (e.line, e.hint) for e in one.value.errors
+    assert not (parallel / "output").exists()
+    return one.value, two.value, seen
+
+
+def _spied_forks(monkeypatch: pytest.MonkeyPatch, module: Any = render) -> list[tuple[int, int]]:
+    """How many items, and for how many processes, ``module`` shared out each time."""
+    shared: list[tuple[int, int]] = []
+    real = module.forked
+
+    def spy(function: Any, items: Any, processes: int) -> Any:
+        shared.append((len(items), processes))
+        return real(function, items, processes)
+
+    monkeypatch.setattr(module, "forked", spy)
+    monkeypatch.setattr(workers, "FORK_MIN", 8)
+    return shared
+
+
+def test_comment_threads_made_in_forked_copies_are_the_serial_bytes(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _files(30)
+    for i in range(30):
+        folder = f"content/comments/p{i:02d}"
+        files[f"{folder}/a.md"] = comment_file("Ann", f"On *post {i}*.", date="2026-02-03 10:00")
+        files[f"{folder}/b.md"] = comment_file(
+            "Ben", f"Reply {i}.", date="2026-02-03 11:00", parent="a"
+        )
+        if i % 4 == 0:  # the same comment again: shown once, with a warning
+            files[f"{folder}/c.md"] = comment_file(
+                "Ann", f"On *post {i}*.", date="2026-02-03 10:05"
+            )
+        if i % 5 == 0:  # a reply to a comment that is not there
+            files[f"{folder}/d.md"] = comment_file("Cy", "Lost.", parent="zz")
+    serial = make_site(files, config=CONFIG, name="serial")
+    parallel = make_site(files, config=CONFIG, name="parallel")
+    alone = build_site(serial, now=NOW, workers=1)
+    shared = _spied_forks(monkeypatch, publish)
+    together = build_site(parallel, now=NOW, workers=2)
+    assert shared == [(30, 2)]
+    assert tree(serial / "output") == tree(parallel / "output")
+    assert len(alone.warnings) >= 8 + 6
+    assert [str(w).replace("parallel", "serial") for w in together.warnings] == [
+        str(w) for w in alone.warnings
     ]
+    # The copies' threads went into the cache: approving a comment makes one post's again.
+    approve_comment(parallel)
+    build_site(parallel, now=NOW, workers=2)
+    assert shared == [(30, 2), (1, 2)]
+
+
+def test_pages_rendered_in_forked_copies_are_the_serial_bytes(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    files = _files(60)
+    serial = make_site(files, config=CONFIG, name="serial")
+    parallel = make_site(files, config=CONFIG, name="parallel")
+    build_site(serial, now=NOW, workers=1)
+    shared = _spied_forks(monkeypatch)
+    first = build_site(parallel, now=NOW, workers=2)
+    assert shared == [(first.rendered, 2)] and first.rendered > 60
+    assert tree(serial / "output") == tree(parallel / "output")
+    # The pages' recipes came back from the copies: a no-op renders nothing, an edit little.
+    assert build_site(parallel, now=NOW, workers=2).rendered == 0
+    edit_body(parallel)
+    edited = build_site(parallel, now=NOW, workers=2)
+    assert 1 <= edited.rendered < first.rendered // 2
+    assert tree(parallel / "output") == cold_copy(parallel, tmp_path)
+
+
+def test_template_errors_in_forked_copies_are_the_errors_in_order(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _files(60)
+    files["themes/default/templates/post.html"] = (
+        '{% extends "base.html" %}{% block content %}{{ post.title }}'
+        "{% if post.slug in ('p07', 'p30', 'p31') %}{{ missing.attribute }}{% endif %}"
+        "{% endblock %}"
+    )
+    one, two, shared = _failing_both_ways(make_site, files, lambda: _spied_forks(monkeypatch))
+    assert shared and shared[0][1] == 2
+    assert len(one.errors) == 3
+    assert str(two).replace("parallel", "serial") == str(one)
 
 
 def test_corrupt_or_foreign_cache_is_ignored(make_site: MakeSite, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from cssblog.config import CommentsSection, SiteConfig
 from cssblog.errors import CssblogError
 from cssblog.pickling import CachedValue
 from cssblog.site import Article
+from cssblog.workers import forked
 
 RECENT_COMMENTS = 30
 """How many of the newest comments the recent-comments feed carries."""
@@ -77,12 +78,14 @@ def publish_comments(
     policy_html: str,
     renderer: CommentRenderer,
     memo: MutableMapping[Any, Any] | None = None,
+    workers: int = 1,
 ) -> PublishedComments:
     """The comments sections of ``posts``; only approved comments are ever in them.
 
     ``memo`` (the build cache) holds each post's threads from the last build, reused while the
     post's comments are the very same objects (as the cache gives them back) and the settings
-    that shape threads are the same.
+    that shape threads are the same. The threads of many posts are made in ``workers``
+    processes (forked: a process with other threads must pass 1).
     """
     settings = config.comments
     by_slug = {p.slug: p for p in posts}
@@ -105,15 +108,20 @@ def publish_comments(
     shown: list[tuple[Article, tuple[CommentView, ...]]] = []
     shape = (settings.duplicate_threshold, settings.max_depth, emails)
     used: dict[Any, Any] = {}
+    todo: list[tuple[str, tuple[Comment, ...]]] = []
+    for slug in dict.fromkeys(p.slug for p in posts if p.slug in stored):
+        own = tuple(stored[slug])
+        found = memo.get(slug) if memo is not None else None
+        if found is not None and found[0] == shape and same_objects(found[1], own):
+            used[slug] = found
+        else:
+            todo.append((slug, own))
+    made = forked(lambda item: _threads(item[1], settings, emails, renderer), todo, workers)
+    for (slug, own), threads in zip(todo, made, strict=True):
+        used[slug] = (shape, own, threads)
     for post in posts:
         mode = comment_mode(post, settings, now)
-        own = tuple(stored.get(post.slug, ()))
-        found = memo.get(post.slug) if memo is not None and own else None
-        if found is None or found[0] != shape or not same_objects(found[1], own):
-            found = (shape, own, _threads(own, settings, emails, renderer))
-        if own:
-            used[post.slug] = found
-        count, views, problems = found[2]
+        count, views, problems = used[post.slug][2] if post.slug in used else (0, (), ())
         warnings.extend(problems)
         if mode == "hidden":
             sections[post.url] = CommentsView(mode="hidden", count=0, post_slug=post.slug)

@@ -1,0 +1,82 @@
+"""Work shared out between this process and forked copies of it: same results, in order."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from cssblog import workers
+from cssblog.workers import forked
+
+PARENT = os.getpid()
+
+
+def _no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.fixture(autouse=True)
+def few_items_suffice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "FORK_MIN", 4)
+
+
+@pytest.mark.parametrize("count", [3, 4, 5, 17, 100])
+@pytest.mark.parametrize("processes", [1, 2, 3])
+def test_results_are_in_order_and_those_of_one_process(count: int, processes: int) -> None:
+    table = {i: f"value {i} " * i for i in range(count)}  # seen by the copies through the fork
+    items = list(range(count))
+    assert forked(lambda i: (i, table[i]), items, processes) == [(i, table[i]) for i in items]
+    assert _no_children_left()
+
+
+def test_copies_do_the_work() -> None:
+    pids = forked(lambda _: os.getpid(), list(range(40)), 3)
+    assert pids[0::3] == [PARENT] * 14
+    others = set(pids[1::3]) | set(pids[2::3])
+    assert len(others) == 2 and PARENT not in others
+    assert len(set(pids[1::3])) == 1 and len(set(pids[2::3])) == 1
+    assert _no_children_left()
+
+
+def test_a_copy_that_fails_leaves_its_items_to_this_process() -> None:
+    def work(i: int) -> int:
+        if os.getpid() != PARENT and i == 7:
+            raise RuntimeError("only in the copy")
+        return i * i
+
+    assert forked(work, list(range(20)), 2) == [i * i for i in range(20)]
+    assert _no_children_left()
+
+
+def test_a_copy_that_is_killed_leaves_its_items_to_this_process() -> None:
+    def work(i: int) -> int:
+        if os.getpid() != PARENT and i == 9:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return i + 1
+
+    assert forked(work, list(range(20)), 2) == [i + 1 for i in range(20)]
+    assert _no_children_left()
+
+
+def test_an_error_is_raised_here_and_no_copy_is_left_running() -> None:
+    def work(i: int) -> int:
+        if i == 11:
+            raise ValueError(f"item {i}")
+        return i
+
+    with pytest.raises(ValueError, match="item 11"):
+        forked(work, list(range(30)), 2)
+    assert _no_children_left()
+    with pytest.raises(ValueError, match="item 11"):  # an item of the copy's share, too
+        forked(work, list(range(30)), 3)
+    assert _no_children_left()
+
+
+def test_few_items_stay_in_this_process() -> None:
+    assert forked(lambda _: os.getpid(), [1, 2, 3], 2) == [PARENT] * 3
