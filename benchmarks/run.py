@@ -16,6 +16,10 @@ that a noisy machine hurts them alike:
   approve comment  cssblog only: one of that post's comments is set to pending and built, then
                    `cssblog comments approve` is run (both untimed); the build after is timed
 
+With cssblog, the floor of a cold build is measured too: Python-Markdown alone (extra + toc,
+one converter reused, in one process) converting every post body of the corpus, --runs times;
+the report gives it divided by the CPUs, and cssblog's cold build as a multiple of that.
+
 Prints a Markdown report: the results table, cssblog's ratios to each peer, what each engine
 wrote, and the machine. Progress goes to stderr. --json FILE saves every run's raw numbers.
 """
@@ -67,6 +71,20 @@ EDIT_SENTENCES = (
     "Every macro gets a human sentence at the top before it goes out to a reader.",
 )
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+FLOOR_SCRIPT = """
+import pathlib, re, sys, time
+import markdown
+front = re.compile(r"\\A---\\n.*?\\n---\\n", re.S)
+paths = sorted(pathlib.Path(sys.argv[1]).glob("content/posts/*.md"))
+bodies = [front.sub("", p.read_text(encoding="utf-8"), count=1) for p in paths]
+md = markdown.Markdown(extensions=["extra", "toc"])
+start = time.perf_counter()
+for body in bodies:
+    md.reset()
+    md.convert(body)
+print(len(bodies), time.perf_counter() - start)
+"""
+"""Python-Markdown alone over the corpus's post bodies: prints how many, and the seconds."""
 
 
 def log(message: str) -> None:
@@ -463,6 +481,8 @@ class Bench:
         self.timeout = timeout
         self.results: dict[tuple[str, str], Result] = {}
         self.problems: list[str] = []
+        self.floor_seconds: list[float] = []
+        self.floor_bodies = 0
 
     def check(self, engine: Engine, slug: str, text: str, present: bool, what: str) -> None:
         """Record a problem unless ``text`` is (or is not) on post ``slug``'s page."""
@@ -506,6 +526,22 @@ class Bench:
             f"  {engine.name:8} {SCENARIOS[scenario]:16} run {run + 1}: {sample.seconds:7.2f} s"
             f"  {sample.peak_mib:6.0f} MiB  {sample.pages} pages{changed}"
         )
+
+    def floor(self, corpus: Path) -> None:
+        """Time Python-Markdown alone over the corpus, once a run, in a process of its own."""
+        for run in range(self.runs):
+            result = subprocess.run(
+                [sys.executable, "-c", FLOOR_SCRIPT, str(corpus)],
+                capture_output=True, text=True, timeout=self.timeout, check=False,
+            )  # fmt: skip
+            if result.returncode != 0:
+                self.problems.append(f"Markdown floor: exit {result.returncode}")
+                log(result.stderr[-2000:])
+                return
+            count, took = result.stdout.split()
+            self.floor_bodies = int(count)
+            self.floor_seconds.append(float(took))
+            log(f"  Python-Markdown floor    run {run + 1}: {float(took):7.2f} s")
 
     def alive(self, scenario: str) -> Iterator[Engine]:
         for engine in self.engines:
@@ -685,6 +721,7 @@ def report(
                 else:
                     cells += [DASH, DASH]
             lines.append(f"| {SCENARIOS[scenario]} | " + " | ".join(cells) + " |")
+    lines += floor_lines(bench, info)
     lines += [
         "",
         "Output after the last build:",
@@ -741,6 +778,29 @@ def report(
     return "\n".join(lines)
 
 
+def floor_lines(bench: Bench, info: dict[str, object]) -> list[str]:
+    """What Python-Markdown alone took, and cssblog's cold build as a multiple of it."""
+    if not bench.floor_seconds:
+        return []
+    one_core = statistics.median(bench.floor_seconds)
+    cores = int(info["nproc"])  # type: ignore[call-overload]
+    lines = [
+        "",
+        f"Floor: Python-Markdown {info['markdown']} alone (extra + toc, one converter reused) "
+        f"converted the corpus's {bench.floor_bodies:,} post bodies in {seconds(one_core)} s on "
+        f"one core (median of {len(bench.floor_seconds)}; {seconds(min(bench.floor_seconds))}"
+        f"{DASH}{seconds(max(bench.floor_seconds))}), so {seconds(one_core / cores)} s on "
+        f"{cores} cores.",
+    ]
+    cold = bench.results.get(("cssblog", "cold"))
+    if cold and cold.samples:
+        lines.append(
+            f"cssblog's cold build took {cold.median / (one_core / cores):.2f} × that "
+            "(the floor ÷ the cores)."
+        )
+    return lines
+
+
 def raw(bench: Bench, engines: list[Engine], info: dict[str, object], args: argparse.Namespace):
     return {
         "args": {k: v for k, v in vars(args).items() if k != "json"} | {"workdir": str(bench.work)},
@@ -750,6 +810,7 @@ def raw(bench: Bench, engines: list[Engine], info: dict[str, object], args: argp
         },
         "outputs": {e.name: count_files(e.output) for e in engines},
         "problems": bench.problems,
+        "markdown_floor": {"bodies": bench.floor_bodies, "runs_s": bench.floor_seconds},
         "results": [
             {
                 "engine": r.engine,
@@ -824,6 +885,8 @@ def main() -> int:
     bench.edit()
     cssblog = next((e for e in engines if e.name == "cssblog"), None)
     bench.approve(pick_comment(cssblog.site, mid) if cssblog else None)
+    if cssblog:
+        bench.floor(corpus)
     info["load_after"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     info["other_cpus"] = round(watch.others(), 3)
     log(f"benchmark done in {time.perf_counter() - started:.0f} s")

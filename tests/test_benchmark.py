@@ -34,5 +34,15 @@ def test_benchmark_runs_every_cssblog_scenario(tmp_path: Path) -> None:
         assert match, f"no row for {scenario!r} in:\n{result.stdout}"
         median, pages_per_second, peak = (float(g.replace(",", "")) for g in match.groups())
         assert median > 0 and pages_per_second > 0 and peak > 0
+    floor = re.search(
+        rf"^Floor: Python-Markdown [^ ]+ alone .* converted the corpus's 20 post bodies in "
+        rf"({NUMBER}) s on one core .*, so ({NUMBER}) s on (\d+) cores\.$",
+        result.stdout,
+        re.M,
+    )
+    assert floor, result.stdout
+    one_core, spread, cores = (float(g) for g in floor.groups())
+    assert 0 < spread <= one_core and cores >= 1
+    assert re.search(rf"^cssblog's cold build took {NUMBER} \u00d7 that", result.stdout, re.M)
     assert (tmp_path / "corpus" / "content" / "posts" / "post-00010.md").is_file()
     assert "Machine:" in result.stdout
