@@ -68,8 +68,9 @@ def forked(function: Callable[[Item], Result], items: Sequence[Item], workers: i
 
     ``function`` may be a closure over anything (a copy sees it as this process does); its
     results travel pickled. The items are dealt out in turn, so that kinds of item close
-    together in ``items`` are spread evenly. A copy that fails or is killed leaves its items to
-    this process, which does them itself: an error is then raised here, where it can be shown.
+    together in ``items`` are spread evenly. A copy that cannot be made, fails or is killed
+    leaves its items to this process, which does them itself: an error is then raised here,
+    where it can be shown.
     Fork only from a process with no other threads.
     """
     if workers <= 1 or len(items) < FORK_MIN or not hasattr(os, "fork"):
@@ -79,14 +80,18 @@ def forked(function: Callable[[Item], Result], items: Sequence[Item], workers: i
         children: dict[int, tuple[int, IO[bytes]]] = {}
         stack.callback(_stop, children)
         for share in range(1, workers):
-            spool = stack.enter_context(tempfile.TemporaryFile())
-            pid = os.fork()
+            try:
+                spool = stack.enter_context(tempfile.TemporaryFile())
+                pid = os.fork()
+            except OSError:  # no room for a copy or its results: this process does its share
+                break
             if pid == 0:
                 _work(function, items[share::workers], spool)
             children[share] = (pid, spool)
         results[0::workers] = [function(item) for item in items[0::workers]]
         for share in range(1, workers):
-            theirs = _collect(*children.pop(share), len(items[share::workers]))
+            child = children.pop(share, None)
+            theirs = _collect(*child, len(items[share::workers])) if child else None
             if theirs is None:
                 theirs = [function(item) for item in items[share::workers]]
             results[share::workers] = theirs

@@ -80,3 +80,15 @@ def test_an_error_is_raised_here_and_no_copy_is_left_running() -> None:
 
 def test_few_items_stay_in_this_process() -> None:
     assert forked(lambda _: os.getpid(), [1, 2, 3], 2) == [PARENT] * 3
+
+
+def test_a_copy_that_cannot_be_made_leaves_its_items_to_this_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_fork() -> int:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert forked(lambda i: (i, os.getpid()), list(range(12)), 3) == [
+        (i, PARENT) for i in range(12)
+    ]
