@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ CommentMode = Literal["open", "closed", "hidden"]
 _NO_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}-")
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+_PLAIN_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?: (\d\d):(\d\d)(?::(\d\d))?)?", re.ASCII)
+"""The dates of :data:`_DATE_FORMATS` with two-digit fields (strptime takes one digit too)."""
 POST_KEYS = frozenset(
     {
         "title",
@@ -87,6 +90,10 @@ def parse_date(value: object, tz: tzinfo) -> datetime:
     if not isinstance(value, str):
         raise ValueError
     text = value.strip()
+    if match := _PLAIN_DATE.fullmatch(text):  # the usual shape, without strptime's cost
+        with contextlib.suppress(ValueError):  # out of range: strptime says so below
+            year, month, day, hour, minute, second = (int(g or 0) for g in match.groups())
+            return datetime(year, month, day, hour, minute, second, tzinfo=tz)
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).replace(tzinfo=tz)

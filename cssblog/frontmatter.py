@@ -205,7 +205,7 @@ def _load_yaml(
         raise _control_character(exc, block, path, first_line) from exc
     try:
         node = loader.get_single_node()
-        if node is not None:
+        if node is not None and "*" in block:  # an alias is written *name: none without a *
             _refuse_aliases(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:

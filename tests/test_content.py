@@ -12,6 +12,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cssblog.content import Page, Post, parse_date, read_page, read_post
 from cssblog.errors import CssblogError
@@ -294,6 +296,49 @@ def test_fm12_explicit_offsets_are_kept(value: str, offset: timedelta) -> None:
     result = ok(front("title: T", f"date: {value}"))
     assert result.date.utcoffset() == offset
     assert result.date.replace(tzinfo=None) == datetime(2024, 7, 1, 10, 0)  # noqa: DTZ001
+
+
+def _by_strptime(text: str) -> datetime | None:
+    """What the date formats give, tried in turn the slow way (None: none of them)."""
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), fmt).replace(tzinfo=TZ)
+        except ValueError:
+            continue
+    return None
+
+
+TWO_DIGITS = st.integers(0, 99)
+
+
+@settings(max_examples=400)
+@given(
+    st.tuples(
+        st.integers(0, 10000), st.integers(0, 99), st.integers(0, 99),
+        st.none() | st.tuples(TWO_DIGITS, TWO_DIGITS, st.none() | TWO_DIGITS),
+    ),
+    st.sampled_from(["", " ", "\n"]),
+)  # fmt: skip
+def test_a_plain_date_is_read_as_strptime_reads_it(
+    parts: tuple[int, int, int, tuple[int, int, int | None] | None], around: str
+) -> None:
+    year, month, day, clock = parts
+    text = f"{year:04d}-{month:02d}-{day:02d}"
+    if clock is not None:
+        text += f" {clock[0]:02d}:{clock[1]:02d}" + (
+            f":{clock[2]:02d}" if clock[2] is not None else ""
+        )
+    expected = _by_strptime(text)
+    if expected is None:
+        with pytest.raises(ValueError):
+            parse_date(around + text + around, TZ)
+    else:
+        got = parse_date(around + text + around, TZ)
+        assert (got, got.tzinfo, got.fold) == (expected, expected.tzinfo, expected.fold)
+
+
+def test_one_digit_fields_are_still_read() -> None:
+    assert parse_date("2024-7-1 9:05", TZ) == datetime(2024, 7, 1, 9, 5, tzinfo=TZ)
 
 
 def test_parse_date_directly() -> None:
