@@ -530,18 +530,22 @@ class Bench:
     def floor(self, corpus: Path) -> None:
         """Time Python-Markdown alone over the corpus, once a run, in a process of its own."""
         for run in range(self.runs):
-            result = subprocess.run(
-                [sys.executable, "-c", FLOOR_SCRIPT, str(corpus)],
-                capture_output=True, text=True, timeout=self.timeout, check=False,
-            )  # fmt: skip
-            if result.returncode != 0:
-                self.problems.append(f"Markdown floor: exit {result.returncode}")
-                log(result.stderr[-2000:])
+            try:
+                result = subprocess.run(
+                    [sys.executable, "-c", FLOOR_SCRIPT, str(corpus)],
+                    capture_output=True, text=True, timeout=self.timeout, check=False,
+                )  # fmt: skip
+            except subprocess.TimeoutExpired:
+                result = None
+            fields = result.stdout.split() if result and result.returncode == 0 else []
+            if len(fields) != 2:
+                why = f"exit {result.returncode}" if result else f"over {self.timeout:.0f} s"
+                self.problems.append(f"Markdown floor, run {run + 1}: failed ({why})")
+                log(self.problems[-1] + (f"\n{result.stderr[-2000:]}" if result else ""))
                 return
-            count, took = result.stdout.split()
-            self.floor_bodies = int(count)
-            self.floor_seconds.append(float(took))
-            log(f"  Python-Markdown floor    run {run + 1}: {float(took):7.2f} s")
+            self.floor_bodies, took = int(fields[0]), float(fields[1])
+            self.floor_seconds.append(took)
+            log(f"  Python-Markdown floor    run {run + 1}: {took:7.2f} s")
 
     def alive(self, scenario: str) -> Iterator[Engine]:
         for engine in self.engines:

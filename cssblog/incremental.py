@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -187,7 +188,7 @@ class OutputMemo:
         self, key: str, context: Any, used: set[str], watcher: Watcher | None = None
     ) -> None:
         """Remember what output ``key`` was made from (and what ``watcher`` saw it read)."""
-        frozen = frozenset(used)
+        frozen = frozenset(map(sys.intern, used))  # names made in a forked copy are shared too
         self.current[key] = (self.fingerprint(key, context, frozen), frozen)
         self._recipes[key] = context
         if watcher is not None and ALL not in watcher.reads:

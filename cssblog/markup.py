@@ -156,9 +156,12 @@ class _QuickInline(InlineProcessor):
 
 
 def _quick_inline(md: markdown.Markdown) -> None:
-    """Put :class:`_QuickInline` in place of the stock inline processor, where it fits."""
+    """Put :class:`_QuickInline` in place of the stock inline processor, where it fits: in
+    Python-Markdown 3 (whose loop it repeats), with the private methods it uses."""
     private = ("_InlineProcessor__handleInline", "_InlineProcessor__applyPattern")
-    if all(callable(getattr(InlineProcessor, name, None)) for name in private):
+    if markdown.__version_info__[0] == 3 and all(
+        callable(getattr(InlineProcessor, name, None)) for name in private
+    ):
         md.treeprocessors.register(_QuickInline(md), "inline", 20)
 
 

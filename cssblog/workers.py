@@ -79,23 +79,39 @@ def forked(function: Callable[[Item], Result], items: Sequence[Item], workers: i
     with contextlib.ExitStack() as stack:
         children: dict[int, tuple[int, IO[bytes]]] = {}
         stack.callback(_stop, children)
+        parent = os.getpid()
         for share in range(1, workers):
             try:
                 spool = stack.enter_context(tempfile.TemporaryFile())
-                pid = os.fork()
+                with _interrupts_held():  # a copy must never run this process's clean-up
+                    pid = os.fork()
+                    if pid == 0:
+                        _work(function, items[share::workers], spool, parent)
+                    children[share] = (pid, spool)  # known before a held Ctrl-C arrives
             except OSError:  # no room for a copy or its results: this process does its share
                 break
-            if pid == 0:
-                _work(function, items[share::workers], spool)
-            children[share] = (pid, spool)
         results[0::workers] = [function(item) for item in items[0::workers]]
         for share in range(1, workers):
-            child = children.pop(share, None)
+            child = children.get(share)
             theirs = _collect(*child, len(items[share::workers])) if child else None
+            children.pop(share, None)
             if theirs is None:
                 theirs = [function(item) for item in items[share::workers]]
             results[share::workers] = theirs
     return results
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold back Ctrl-C (SIGINT) while a copy is made: in the copy it arrives only once
+    :func:`_work` can catch it, so it never unwinds through the code that called
+    :func:`forked` (which would release the parent's build lock, among others)."""
+    held = {signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def _stop(children: dict[int, tuple[int, IO[bytes]]]) -> None:
@@ -103,19 +119,28 @@ def _stop(children: dict[int, tuple[int, IO[bytes]]]) -> None:
     for pid, _ in children.values():
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        with contextlib.suppress(ChildProcessError):  # reaped already
+            os.waitpid(pid, 0)
 
 
-def _work(function: Callable[[Any], Any], items: Sequence[Any], spool: IO[bytes]) -> NoReturn:
+def _work(
+    function: Callable[[Any], Any], items: Sequence[Any], spool: IO[bytes], parent: int
+) -> NoReturn:
     """In a forked copy: pickle each result to ``spool``, then leave at once, running none of
-    the parent's clean-up (its buffers, locks and exit handlers are the parent's)."""
+    the parent's clean-up (its buffers, locks and exit handlers are the parent's). A copy
+    whose parent is gone stops too: it holds the parent's open files, the build lock's among
+    them."""
     code = 1
     try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         gc.freeze()  # the inherited objects stay shared: collections never walk them
         for item in items:
+            if os.getppid() != parent:
+                break
             pickle.dump(function(item), spool, pickle.HIGHEST_PROTOCOL)
-        spool.flush()
-        code = 0
+        else:
+            spool.flush()
+            code = 0
     finally:
         os._exit(code)
 

@@ -8,6 +8,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 import markdown
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown.inlinepatterns import SimpleTagInlineProcessor
@@ -104,3 +105,15 @@ def test_a_pattern_it_does_not_know_is_always_tried() -> None:
     out = _render(renderer, "Some ~~old~~ text and `~~code~~`.")
     assert "<del>old</del>" in out.html
     assert "<code>~~code~~</code>" in out.html
+
+
+def test_the_stock_processor_stays_where_the_quick_one_may_not_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with monkeypatch.context() as patched:
+        patched.setattr(markdown, "__version_info__", (4, 0, 0, "final", 0))
+        assert type(MarkdownRenderer()._md.treeprocessors["inline"]) is InlineProcessor
+    with monkeypatch.context() as patched:
+        patched.delattr(InlineProcessor, "_InlineProcessor__applyPattern")
+        assert type(MarkdownRenderer()._md.treeprocessors["inline"]) is InlineProcessor
+    assert type(MarkdownRenderer()._md.treeprocessors["inline"]) is markup._QuickInline

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +97,55 @@ def test_a_copy_that_cannot_be_made_leaves_its_items_to_this_process(
     assert forked(lambda i: (i, os.getpid()), list(range(12)), 3) == [
         (i, PARENT) for i in range(12)
     ]
+
+
+def test_an_interrupt_while_waiting_for_a_copy_stops_and_reaps_it() -> None:
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    def work(i: int) -> int:
+        if os.getpid() != PARENT:
+            time.sleep(0.05)  # the copy's share takes 1 s; this process's is done at once
+        return i
+
+    before = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)  # timers are not inherited by a fork
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            forked(work, list(range(40)), 2)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
+    assert _no_children_left()
+
+
+KILLED_PARENT = """
+import fcntl, os, sys, time
+sys.path.insert(0, {root!r})
+from cssblog import workers
+workers.FORK_MIN = 4
+lock = open({lock!r}, "a+")
+fcntl.flock(lock, fcntl.LOCK_EX)
+print(os.getpid(), flush=True)
+workers.forked(lambda i: time.sleep(0.1), list(range(200)), 2)
+"""
+
+
+def test_a_copy_whose_parent_is_killed_stops_and_lets_go_of_its_files(tmp_path: Path) -> None:
+    lock = tmp_path / "build.lock"
+    script = KILLED_PARENT.format(root=str(Path(__file__).parent.parent), lock=str(lock))
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    int(parent.stdout.readline())
+    time.sleep(0.5)  # both processes are working through their 10 s shares
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 3
+    with lock.open("a+") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "the orphaned copy still holds the lock"
+                time.sleep(0.05)
