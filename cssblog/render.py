@@ -165,11 +165,11 @@ def render_pages(
         if memo is None or not memo.unchanged(key, path, job.recipe):
             todo.append((len(files), key, job))
         files.append(OutputFile(path, None))
-    watching = memo is not None and memo.watcher() is not None
+    watcher_for = memo.watcher if memo is not None else lambda: None
 
     def render(job: PageJob) -> tuple[bytes, set[str], Watcher | None] | CssblogError:
         used: set[str] = set()
-        watcher = memo.watcher() if watching and memo is not None else None
+        watcher = watcher_for()
         try:
             template = env.get_template(job.template)
             context = job.context(site)
@@ -182,7 +182,7 @@ def render_pages(
 
     errors: list[CssblogError] = []
     failed: set[int] = set()
-    done = forked(render, [job for *_, job in todo], 1 if watching else workers)
+    done = forked(render, [job for *_, job in todo], workers)
     for (index, key, job), result in zip(todo, done, strict=True):
         if isinstance(result, CssblogError):
             errors.append(result)
