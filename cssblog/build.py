@@ -25,6 +25,7 @@ from cssblog.state import (
     state_file,
 )
 from cssblog.theme import find_theme
+from cssblog.workers import worker_count
 from cssblog.writer import JOURNAL, MARKER, check_output_dir, write_outputs
 
 CACHE_DIR = ".cssblog-cache"
@@ -117,7 +118,8 @@ def _full_build(
         config, now=now, drafts=drafts, progress=progress, cache=cache, output=target,
         workers=workers, read=handed.pop(), compiled=config.root / CACHE_DIR / COMPILED_TEMPLATES,
     )  # fmt: skip
-    report = write_outputs(target, result.files, previous.manifest)
+    workers = worker_count() if workers is None else workers
+    report = write_outputs(target, result.files, previous.manifest, workers=workers)
     cache.manifest = frozenset(str(f.path) for f in result.files)
     counts = inbox_counts(config, result.comments, now, cache.duplicate_groups)
     save_cache(store, cache, previous)

@@ -185,11 +185,25 @@ class OutputMemo:
         return Watcher(*self._watch) if self._watch is not None else None
 
     def record(
-        self, key: str, context: Any, used: set[str], watcher: Watcher | None = None
+        self,
+        key: str,
+        context: Any,
+        used: set[str],
+        watcher: Watcher | None = None,
+        fingerprint: bytes | None = None,
     ) -> None:
-        """Remember what output ``key`` was made from (and what ``watcher`` saw it read)."""
+        """Remember what output ``key`` was made from (and what ``watcher`` saw it read).
+
+        ``fingerprint`` is the output's :meth:`fingerprint` when it was made already (by a
+        forked copy, which shares out that work).
+        """
         frozen = frozenset(map(sys.intern, used))  # names made in a forked copy are shared too
-        self.current[key] = (self.fingerprint(key, context, frozen), frozen)
+        if fingerprint is None:
+            fingerprint = self.fingerprint(key, context, frozen)
+        else:
+            for name in frozen:  # the site parts the copy digested, known here as well
+                self._site_part(name)
+        self.current[key] = (fingerprint, frozen)
         self._recipes[key] = context
         if watcher is not None and ALL not in watcher.reads:
             self._reads[key] = frozenset(watcher.reads)

@@ -167,7 +167,10 @@ def render_pages(
         files.append(OutputFile(path, None))
     watcher_for = memo.watcher if memo is not None else lambda: None
 
-    def render(job: PageJob) -> tuple[bytes, set[str], Watcher | None] | CssblogError:
+    def render(
+        keyed: tuple[str, PageJob],
+    ) -> tuple[bytes, set[str], Watcher | None, bytes | None] | CssblogError:
+        key, job = keyed
         used: set[str] = set()
         watcher = watcher_for()
         try:
@@ -178,19 +181,21 @@ def render_pages(
             html = template.render(site=SiteRecorder(site, used), **context)
         except jinja2.TemplateError as exc:
             return _located(exc, job)
-        return html.encode("utf-8"), used, watcher
+        # The fingerprint is made here, so that forked copies share that work out too.
+        made = memo.fingerprint(key, job.recipe, frozenset(used)) if memo is not None else None
+        return html.encode("utf-8"), used, watcher, made
 
     errors: list[CssblogError] = []
     failed: set[int] = set()
-    done = forked(render, [job for *_, job in todo], workers)
+    done = forked(render, [(key, job) for _, key, job in todo], workers)
     for (index, key, job), result in zip(todo, done, strict=True):
         if isinstance(result, CssblogError):
             errors.append(result)
             failed.add(index)
             continue
-        data, used, watcher = result
+        data, used, watcher, fingerprint = result
         if memo is not None:
-            memo.record(key, job.recipe, used, watcher)
+            memo.record(key, job.recipe, used, watcher, fingerprint=fingerprint)
         files[index] = OutputFile(files[index].path, data)
     made = tuple(f for i, f in enumerate(files) if i not in failed) if failed else tuple(files)
     return made, tuple(page_urls), tuple(errors)

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import pickle
 import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import IO, Any, NoReturn, TypeVar
 
 PARALLEL_MIN = 48
@@ -55,6 +53,9 @@ def in_chunks(
     Yields each chunk's results as it is done, in the order of ``items``. ``function`` must be
     a module-level function, and ``args`` picklable.
     """
+    import multiprocessing  # here: a build with nothing to do never starts a pool
+    from concurrent.futures import ProcessPoolExecutor
+
     size = max(1, -(-len(items) // (workers * 4)))
     chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)

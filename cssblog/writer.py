@@ -69,12 +69,18 @@ def check_output_dir(output: Path, site_root: Path) -> Path:
 
 
 def write_outputs(
-    output: Path, files: Sequence[OutputFile], manifest: frozenset[str] | None = None
+    output: Path,
+    files: Sequence[OutputFile],
+    manifest: frozenset[str] | None = None,
+    *,
+    workers: int = 1,
 ) -> WriteReport:
     """Make ``output`` hold exactly ``files`` (plus the marker), all or nothing.
 
     ``manifest`` names the files the last build left in ``output``; with it the folder is not
     scanned (tens of thousands of entries on a large site), and files it does not name are left.
+    Many changed files are written by ``workers`` processes (forked: a process with other
+    threads must pass 1); creating files costs the kernel more time than copying their bytes.
     """
     _refuse_collisions(files)
     if output.is_dir():
@@ -106,7 +112,7 @@ def write_outputs(
         return WriteReport(written=(), unchanged=len(files), removed=())
     staging = output.parent / f".{output.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
     try:
-        _stage(staging, changed)
+        _stage(staging, changed, workers)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -163,23 +169,34 @@ def _same(path: Path, data: bytes, size: int | None, known: bool) -> bool:
         return False
 
 
-def _stage(staging: Path, files: Sequence[OutputFile]) -> None:
+def _stage(staging: Path, files: Sequence[OutputFile], workers: int) -> None:
+    from cssblog.workers import forked  # not imported by a build with nothing to write
+
     staging.mkdir()
-    made: set[Path] = {staging}
-    for f in files:
-        target = staging / f.path
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        assert f.data is not None
+    root = str(staging)
+    made = {root}
+
+    def put(file: OutputFile) -> CssblogError | None:
+        target = os.path.join(root, file.path)  # noqa: PTH118 (hot path: thousands of files)
+        folder = os.path.dirname(target)  # noqa: PTH120
+        assert file.data is not None
         try:
-            target.write_bytes(f.data)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)  # noqa: PTH103 (another worker may too)
+                made.add(folder)
+            with open(target, "wb") as handle:  # noqa: PTH123
+                handle.write(file.data)
         except OSError as exc:
-            raise CssblogError(
-                f"cannot write {f.path}: {exc.strerror}",
-                path=target,
+            return CssblogError(
+                f"cannot write {file.path}: {exc.strerror}",
+                path=Path(target),
                 hint="free some disk space" if exc.errno == errno.ENOSPC else None,
-            ) from exc
+            )
+        return None
+
+    for problem in forked(put, files, workers):
+        if problem is not None:
+            raise problem
 
 
 def _commit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -470,6 +471,13 @@ def _cache_sizes(root: Path, *shards: str) -> dict[str, int]:
     return {s: next((root / CACHE_DIR).glob(f"*.{s}.pickle")).stat().st_size for s in shards}
 
 
+def _page_fingerprints(root: Path) -> dict[str, Any]:
+    with next((root / CACHE_DIR).glob("*.pages.pickle")).open("rb") as handle:
+        pages = pickle.load(handle)[2]["pages"]
+    assert len(pages) > 60
+    return dict(pages)
+
+
 def test_pages_rendered_in_forked_copies_are_the_serial_bytes(
     make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -489,6 +497,12 @@ def test_pages_rendered_in_forked_copies_are_the_serial_bytes(
     edited = build_site(parallel, now=NOW, workers=2)
     assert 1 <= edited.rendered < first.rendered // 2
     assert tree(parallel / "output") == cold_copy(parallel, tmp_path)
+    # The fingerprints the copies made are those one process makes for the same site.
+    made_by_two = _page_fingerprints(parallel)
+    shutil.rmtree(parallel / CACHE_DIR)
+    shutil.rmtree(parallel / "output")
+    build_site(parallel, now=NOW, workers=1)
+    assert _page_fingerprints(parallel) == made_by_two
 
 
 def test_template_errors_in_forked_copies_are_the_errors_in_order(
@@ -670,9 +684,9 @@ def _keys_passed(patch: pytest.MonkeyPatch, method: str) -> list[str]:
     keys: list[str] = []
     real = getattr(OutputMemo, method)
 
-    def spy(self: OutputMemo, key: str, *args: Any) -> Any:
+    def spy(self: OutputMemo, key: str, *args: Any, **kwargs: Any) -> Any:
         keys.append(key)
-        return real(self, key, *args)
+        return real(self, key, *args, **kwargs)
 
     patch.setattr(OutputMemo, method, spy)
     return keys

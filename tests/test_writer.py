@@ -9,11 +9,13 @@ import sys
 import textwrap
 import time
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 
+from cssblog import workers, writer
 from cssblog.build import build_lock, build_site
-from cssblog.errors import BuildLockedError, ContentErrors, UnsafeOutputError
+from cssblog.errors import BuildLockedError, ContentErrors, CssblogError, UnsafeOutputError
 from cssblog.render import OutputFile
 from cssblog.writer import JOURNAL, MARKER, check_output_dir, write_outputs
 from tests.conftest import NOW, MakeSite, post, tree
@@ -66,24 +68,55 @@ def test_nothing_changed_touches_nothing(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging left behind
 
 
+@pytest.mark.parametrize("processes", [1, 2])
 def test_failed_write_leaves_previous_output_intact(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
 ) -> None:
+    monkeypatch.setattr(workers, "FORK_MIN", 4)  # with 2 processes, b is the copy's to write
     out = tmp_path / "out"
     write_outputs(out, files(a="old a", b="old b"))
     before = tree(out)
-    real_write = Path.write_bytes
 
-    def full_disk(self: Path, data: bytes) -> int:
-        if self.name == "b":
+    def full_disk(file: str, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if file.endswith("/b"):
             raise OSError(28, "No space left on device")
-        return real_write(self, data)
+        return open(file, mode, *args, **kwargs)  # noqa: PTH123
 
-    monkeypatch.setattr(Path, "write_bytes", full_disk)
-    with pytest.raises(Exception, match="cannot write b"):
-        write_outputs(out, files(a="new a", b="new b"))
+    monkeypatch.setattr(writer, "open", full_disk, raising=False)
+    many = files(a="new a", b="new b", **{f"page{i}/index.html": f"p{i}" for i in range(8)})
+    with pytest.raises(CssblogError, match="cannot write b: No space left") as raised:
+        write_outputs(out, many, workers=processes)
+    assert raised.value.hint == "free some disk space"
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_files_written_by_two_processes_are_those_of_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workers, "FORK_MIN", 4)
+    pids: list[int] = []
+    real = workers.forked
+
+    def spy(function: Any, items: Any, processes: int) -> Any:  # notes who wrote each file
+        done = real(lambda item: (function(item), os.getpid()), items, processes)
+        pids.extend(pid for _, pid in done)
+        return [result for result, _ in done]
+
+    many = files(
+        **{
+            f"{y}/{m:02d}/post-{y}-{m}/index.html": f"{y}-{m} " * m
+            for y in (2025, 2026)
+            for m in range(1, 13)
+        },
+        **{"index.html": "home", "feed.xml": "<rss/>"},
+    )
+    write_outputs(tmp_path / "one", many)
+    monkeypatch.setattr(workers, "forked", spy)
+    report = write_outputs(tmp_path / "two", many, workers=2)
+    assert tree(tmp_path / "two") == tree(tmp_path / "one")
+    assert len(report.written) == len(many)
+    assert len(set(pids)) == 2 and pids[0::2] == [os.getpid()] * len(pids[0::2])
 
 
 def test_two_outputs_for_one_path_are_refused(tmp_path: Path) -> None:
@@ -158,16 +191,16 @@ def test_build_killed_mid_write_leaves_output_intact(make_site: MakeSite) -> Non
         import sys, time
         from pathlib import Path
         from datetime import datetime, timezone
-        real = Path.write_bytes
+        from cssblog import writer
         count = 0
-        def slow(self, data):
+        def slow(*args, **kwargs):
             global count
             count += 1
             if count == 5:
                 print("writing", flush=True)
                 time.sleep(60)
-            return real(self, data)
-        Path.write_bytes = slow
+            return open(*args, **kwargs)
+        writer.open = slow
         from cssblog.build import build_site
         build_site(Path({str(root)!r}), now=datetime(2026, 11, 23, tzinfo=timezone.utc))
     """)
