@@ -5,7 +5,10 @@ preview session on 127.0.0.1, saves an edit of one post the way editors do (writ
 rename it over the post), and measures:
 
 - reload-ready: from the save to the server's live-reload event telling that post's page to
-  reload (the watcher's debounce, the incremental rebuild and the write included);
+  reload (the watcher's debounce and the writing of the page included: when only the post's
+  body changed, its page is written and announced before the rest of the rebuild);
+- rebuild: the whole warm rebuild that follows, as the preview reports it (the listings and
+  feeds that show the post are written by its end);
 - in the browser: from the save to headless Chromium showing the new text on the open page
   (reload-ready plus the page's own reload), when Playwright and Chromium are available.
 
@@ -94,11 +97,15 @@ def measure(site: Path, runs: int, browser: bool) -> dict[str, object]:
             )
             listener.start()
             time.sleep(0.3)  # the listener is connected
+            begun = time.monotonic()
             saved = _save(source, f"Edit number {run} for timing.")
             listener.join(timeout=60)
             if not arrived:
                 raise SystemExit("no reload event arrived")
             ready.append(arrived[0] - saved)
+            # The page may be announced before the rebuild ends: wait for the rebuild.
+            if not session.wait_for_rebuild(begun, 60):
+                raise SystemExit("the rebuild did not finish")
             if session.preview.last is not None:
                 rebuild.append(session.preview.last.seconds)
             time.sleep(0.3)

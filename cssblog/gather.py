@@ -138,16 +138,19 @@ def _parse(
 
 
 def _parse_chunk(chunk: Sequence[SourceFile], config: SiteConfig) -> list[Any]:
-    """What :func:`_read` or :func:`parse_comment_source` gives for each file (in a worker)."""
+    """What :func:`read_source` or :func:`parse_comment_source` gives for each file."""
     return [
         parse_comment_source(source, config.root, config.tz)
         if source.kind == "comment"
-        else _read(config, source)
+        else read_source(config, source)
         for source in chunk
     ]
 
 
-def _read(config: SiteConfig, source: SourceFile) -> tuple[Post | Page | None, list[CssblogError]]:
+def read_source(
+    config: SiteConfig, source: SourceFile
+) -> tuple[Post | Page | None, list[CssblogError]]:
+    """The post or page in ``source``, or None, with the problems found."""
     display = _display(source.path, config.root)
     try:
         doc = parse_document(decode_source(source.data, display), display)

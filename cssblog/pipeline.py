@@ -29,6 +29,7 @@ from cssblog.config import SiteConfig
 from cssblog.content import Page, Post
 from cssblog.convert import Body, convert_bodies
 from cssblog.errors import ContentErrors, CssblogError
+from cssblog.fast_render import LastBuild
 from cssblog.feeds import render_comments_feed, render_feeds
 from cssblog.fingerprint import Fingerprints
 from cssblog.gather import Sources, load_sources
@@ -56,6 +57,8 @@ class Warm:
     templates it was made for."""
     markdown: MarkdownRenderer | None = None
     """A Markdown converter (made once: its extensions take milliseconds to set up)."""
+    last: LastBuild | None = None
+    """The last good build's model, for :func:`~cssblog.fast_render.render_edited`."""
 
     def renderer(self) -> MarkdownRenderer:
         """The process's Markdown converter."""
@@ -156,6 +159,11 @@ def render_site(
         cache.recipes = memo.last_recipes()
         cache.article_digests = fingerprints.known(site.posts)
         cache.comment_digests = fingerprints.known(_views(cache.comment_threads))
+    if warm is not None:
+        warm.last = LastBuild(
+            config, site, {p.source: p for p in visible}, {a.source: a for a in site.posts},
+            published.sections, links,
+        )  # fmt: skip
     return RenderedSite(
         site=site,
         files=files,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -103,10 +103,18 @@ class Preview:
         """``location`` is a source, or could become one: a Markdown file or a static file."""
         return location.endswith(".md") or location.startswith(f"{self.content_dir}/static/")
 
-    def rebuild(self, now: datetime, changed: Collection[str] | None = None) -> Outcome:
+    def rebuild(
+        self,
+        now: datetime,
+        changed: Collection[str] | None = None,
+        early: Callable[[Outcome], None] | None = None,
+    ) -> Outcome:
         """Rebuild the preview; ``changed`` names the files that changed (None: any may have).
 
-        Never raises for problems in the site: they are returned as the outcome's problems.
+        When the change is the body of one post, its page is written first and ``early`` is
+        called with that outcome, a generation before the rebuild's (see
+        :mod:`cssblog.fast_render`). Never raises for problems in the site: they are returned
+        as the outcome's problems.
         """
         started = time.perf_counter()
         self.generation += 1
@@ -116,13 +124,15 @@ class Preview:
         quiet = collector.paused() if changed is not None else collector.eased()
         try:
             with quiet:
-                outcome = self._rebuild(now, changed, started)
+                outcome = self._rebuild(now, changed, started, early)
         except CssblogError as exc:
             errors = exc.errors if isinstance(exc, ContentErrors) else (exc,)
             outcome = self._failed(tuple(self._problem(e) for e in errors), started)
         except Exception as exc:  # a bug must not stop the preview server
             outcome = self._failed((self._crash(exc),), started)
         self._since_good = set() if outcome.ok else None if changed is None else set(changed)
+        if not outcome.ok and self._warm is not None:
+            self._warm.last = None  # its pages are not all on disk
         self.last = outcome
         return outcome
 
@@ -132,11 +142,20 @@ class Preview:
             save_cache(self._store(), self._cache)
             self._saved = self._cache
 
-    def _rebuild(self, now: datetime, changed: Collection[str] | None, started: float) -> Outcome:
+    def _rebuild(
+        self,
+        now: datetime,
+        changed: Collection[str] | None,
+        started: float,
+        early: Callable[[Outcome], None] | None,
+    ) -> Outcome:
         config = self._config()
         output = check_output_dir(self.output, self.root)
         with _lock(self.root):
+            before = self._read[0]
             read = self._read_sources(changed)
+            if early is not None and changed is not None:
+                self._ahead(config, before, read, changed, now, started, early)
             key = cache_key(config, self.drafts)
             previous = self._cache if self._cache and self._cache.key == key else None
             if previous is None:
@@ -165,6 +184,49 @@ class Preview:
             seconds=time.perf_counter() - started,
             pages=sum(1 for f in result.files if str(f.path).endswith(".html")),
         )
+
+    def _ahead(
+        self,
+        config: SiteConfig,
+        before: tuple[SourceFile, ...],
+        read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]],
+        changed: Collection[str],
+        now: datetime,
+        started: float,
+        early: Callable[[Outcome], None],
+    ) -> None:
+        """Write and announce the page of the changed post before the rebuild, when one source
+        alone changed (the other paths, an editor's temporary files, were never sources) and
+        only its body changed since the last good rebuild."""
+        warm, last = self._warm, self.last
+        if warm is None or warm.last is None or warm.environment is None or read[1]:
+            return
+        if last is None or not last.ok:
+            return
+        found = _sources_at(read[0], changed)
+        if len(found) != 1 or any(
+            s.location != found[0].location for s in _sources_at(before, changed)
+        ):
+            return
+        source = found[0]
+        from cssblog.fast_render import render_edited, write_edited
+
+        page = render_edited(
+            warm.last, config, source, now=now, env=warm.environment[1], renderer=warm.renderer()
+        )
+        if page is None or not write_edited(self.output, page):
+            return
+        early(
+            Outcome(
+                generation=self.generation,
+                changed=frozenset({url_of(page.path)}),
+                problems=(),
+                warnings=last.warnings,
+                seconds=time.perf_counter() - started,
+                pages=last.pages,
+            )
+        )
+        self.generation += 1
 
     def _config(self) -> SiteConfig:
         """The site's configuration, with the comment form posting to the preview server."""
@@ -227,6 +289,13 @@ class Preview:
             line=None,
             excerpt=(),
         )
+
+
+def _sources_at(sources: Sequence[SourceFile], paths: Collection[str]) -> list[SourceFile]:
+    """The sources at ``paths`` or below them."""
+    exact = set(paths)
+    below = tuple(p.rstrip("/") + "/" for p in paths)
+    return [s for s in sources if s.location in exact or s.location.startswith(below)]
 
 
 def url_of(path: PurePosixPath) -> str:

@@ -173,14 +173,9 @@ def render_pages(
         key, job = keyed
         used: set[str] = set()
         watcher = watcher_for()
-        try:
-            template = env.get_template(job.template)
-            context = job.context(site)
-            if watcher is not None:
-                context = {name: watcher.watched(value) for name, value in context.items()}
-            html = template.render(site=SiteRecorder(site, used), **context)
-        except jinja2.TemplateError as exc:
-            return _located(exc, job)
+        html = render_job(env, site, job, used, watcher)
+        if isinstance(html, CssblogError):
+            return html
         # The fingerprint is made here, so that forked copies share that work out too.
         made = memo.fingerprint(key, job.recipe, frozenset(used)) if memo is not None else None
         return html.encode("utf-8"), used, watcher, made
@@ -199,6 +194,25 @@ def render_pages(
         files[index] = OutputFile(files[index].path, data)
     made = tuple(f for i, f in enumerate(files) if i not in failed) if failed else tuple(files)
     return made, tuple(page_urls), tuple(errors)
+
+
+def render_job(
+    env: jinja2.Environment,
+    site: Site,
+    job: PageJob,
+    used: set[str],
+    watcher: Watcher | None = None,
+) -> str | CssblogError:
+    """The page of ``job``, or its template error; ``used`` gets the names of the parts of
+    ``site`` it read, and ``watcher`` (if any) sees which fields of its articles it read."""
+    try:
+        template = env.get_template(job.template)
+        context = job.context(site)
+        if watcher is not None:
+            context = {name: watcher.watched(value) for name, value in context.items()}
+        return template.render(site=SiteRecorder(site, used), **context)
+    except jinja2.TemplateError as exc:
+        return _located(exc, job)
 
 
 def _located(exc: jinja2.TemplateError, job: PageJob) -> CssblogError:
@@ -241,7 +255,7 @@ def page_jobs(
         site, "home", site.config.site.title, "/", site.posts, None, site.config.site.description
     )
     for post in site.posts:
-        yield _post_job(site, post, comments.get(post.url, CommentsView("hidden", 0)))
+        yield post_job(site, post, comments.get(post.url, CommentsView("hidden", 0)))
     for doc in site.pages:
         yield PageJob("page.html", doc.url, (doc,), _page_context)
     cs = site.customer_service
@@ -282,7 +296,8 @@ def _policy_context(site: Site, policy_html: str) -> dict[str, Any]:
     return {"page": meta, "policy_html": policy_html}
 
 
-def _post_job(site: Site, post: Article, comments: CommentsView) -> PageJob:
+def post_job(site: Site, post: Article, comments: CommentsView) -> PageJob:
+    """The page of ``post``, one of the posts of ``site``, with its comments section."""
     older, newer = site.neighbours[post.url]
     cs_url = site.customer_service and site.customer_service.url
     recipe = (post, older, newer, site.related[post.url], comments, cs_url)

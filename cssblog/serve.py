@@ -137,7 +137,7 @@ class PreviewSession:
         started = time.monotonic()
         # After a warm rebuild, garbage is collected once the pages are told to reload.
         with collector.paused() if paths is not None else contextlib.nullcontext():
-            outcome = self.preview.rebuild(self.clock(), changed=paths)
+            outcome = self.preview.rebuild(self.clock(), changed=paths, early=self.hub.publish)
             self.hub.publish(outcome)
         with self._built:
             self._built_from = started

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from cssblog.cli import main
 from cssblog.config import load_config
 from cssblog.intake import Intake, parse_form
-from cssblog.preview import Preview
+from cssblog.preview import Outcome, Preview
 from cssblog.serve import PreviewSession, is_loopback, watched_paths
 from tests.conftest import NOW, MakeSite, post
 from tests.serving import SITE_CONFIG, running, site_files, wait_until
@@ -350,24 +350,26 @@ SAVES = {
 }
 
 
-def test_each_editor_save_gives_exactly_one_rebuild_with_the_new_text(
-    session: PreviewSession,
-) -> None:
+def test_each_editor_save_gives_exactly_one_rebuild_with_the_new_text(site: Path) -> None:
     """F-07: every way editors save; the post never disappears; temp files never publish."""
-    source = session.root / "content/posts/2026-01-03-post-2.md"
-    for number, (editor, save) in enumerate(SAVES.items()):
-        before = session.hub.generation
-        words = f"Saved by {editor} ({number})."
-        save(source, post("Post 2", "2026-01-03 10:00", body=words + "\n", tags=["t"]))
-        after = _settled_generation(session, before)
-        assert after == before + 1, f"{editor}: {after - before} rebuilds"
-        assert session.preview.last is not None and session.preview.last.ok, editor
-        assert words in _post_page(session, 2), editor
-        post_urls = [
-            url for url in session.preview.last.changed if url.startswith("/2026/01/post-2")
-        ]
-        assert post_urls == ["/2026/01/post-2/"], editor
-    published = sorted(p.name for p in (session.preview.output / "2026/01").iterdir() if p.is_dir())
+    builds: list[Outcome] = []
+    with running(site, heartbeat=0.2, on_build=builds.append) as session:
+        source = session.root / "content/posts/2026-01-03-post-2.md"
+        for number, (editor, save) in enumerate(SAVES.items()):
+            before, built = session.hub.generation, len(builds)
+            words = f"Saved by {editor} ({number})."
+            save(source, post("Post 2", "2026-01-03 10:00", body=words + "\n", tags=["t"]))
+            _settled_generation(session, before)
+            assert len(builds) == built + 1, f"{editor}: {len(builds) - built} rebuilds"
+            assert builds[-1].ok, editor
+            assert words in _post_page(session, 2), editor
+            # The post's page is announced (ahead of the rebuild: its body alone changed).
+            announced = session.hub.changes_since(before)
+            assert announced is not None, editor
+            post_urls = [url for url in announced if url.startswith("/2026/01/post-2")]
+            assert post_urls == ["/2026/01/post-2/"], editor
+        output = session.preview.output / "2026/01"
+    published = sorted(p.name for p in output.iterdir() if p.is_dir())
     assert published == ["post-0", "post-1", "post-2"]
 
 

@@ -1,0 +1,134 @@
+"""The page of a post whose body alone was edited, made ahead of the rebuild that follows.
+
+While a writer edits a post in ``cssblog serve``, the page open in the browser is the one that
+matters. When the files that changed are that one post's, and only its body changed, its page
+is made from the last build's site model with the new body, so that it can be written and
+announced at once; the whole rebuild follows and writes whatever else changed (this page again
+only if its bytes differ). A change to the front matter, or a page that reads parts of the site
+that hold posts (a theme listing recent posts in every page, say), waits for the rebuild.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cssblog import urls
+from cssblog.comments.publish import CommentsView
+from cssblog.config import SiteConfig
+from cssblog.content import Post
+from cssblog.errors import CssblogError
+from cssblog.gather import read_source
+from cssblog.incremental import same_value
+from cssblog.markup import MarkdownRenderer
+from cssblog.render import post_job, render_job
+from cssblog.site import Article, Site, is_published
+from cssblog.sources import SourceFile
+
+HOLDS_NO_POSTS = frozenset(
+    {
+        "config",
+        "pages",
+        "categories",
+        "tags",
+        "authors",
+        "customer_service",
+        "customer_service_html",
+        "nav",
+        "drafts_included",
+        "first_year",
+        "last_year",
+    }
+)
+"""The parts of :class:`~cssblog.site.Site` that hold no post: a page that reads only these
+reads nothing that a post's body changes, besides the post itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class LastBuild:
+    """What a long-running process keeps of its last good build for :func:`render_edited`."""
+
+    config: SiteConfig
+    site: Site
+    posts: Mapping[Path, Post]
+    """The posts as read, by :attr:`~cssblog.content.Post.source`."""
+    articles: Mapping[Path, Article]
+    """The posts as the theme saw them, by source."""
+    comments: Mapping[str, CommentsView]
+    """Each post's comments section, by URL."""
+    links: Mapping[str, str]
+    """Each source (``posts/x.md``) and the URL it publishes at, for links between them."""
+
+
+@dataclass(frozen=True, slots=True)
+class EditedPage:
+    """The page of an edited post, made ahead of the rebuild."""
+
+    url: str
+    path: PurePosixPath
+    data: bytes
+
+
+def render_edited(
+    last: LastBuild,
+    config: SiteConfig,
+    source: SourceFile,
+    *,
+    now: datetime,
+    env: Any,
+    renderer: MarkdownRenderer,
+) -> EditedPage | None:
+    """The page of the post read from ``source``, when only its body changed since ``last``
+    and the page reads nothing else that changed; None when the rebuild must tell."""
+    if source.kind != "post" or config != last.config:
+        return None
+    post, problems = read_source(config, source)
+    if problems or not isinstance(post, Post):
+        return None
+    before, article = last.posts.get(post.source), last.articles.get(post.source)
+    if before is None or article is None:
+        return None
+    if post.body == before.body or not same_value(replace(post, body=before.body), before):
+        return None  # the same post, or more than its body changed
+    if article.draft == is_published(post, now):
+        return None  # scheduled to appear since: the listings change too
+    name = post.source.as_posix().removeprefix("content/")  # as the build names it
+    body = renderer.render(
+        post.body, source=PurePosixPath(name), body_line=post.body_line, links=last.links
+    )
+    edited = replace(
+        article,
+        html=body.html,
+        summary_html=body.summary_html,
+        toc_html=body.toc_html,
+        reading_minutes=body.reading_minutes,
+    )
+    job = post_job(last.site, edited, last.comments.get(article.url, CommentsView("hidden", 0)))
+    used: set[str] = set()
+    html = render_job(env, last.site, job, used)
+    if isinstance(html, CssblogError) or not used <= HOLDS_NO_POSTS:
+        return None
+    return EditedPage(article.url, urls.page_route(article.url).path, html.encode("utf-8"))
+
+
+def write_edited(output: Path, page: EditedPage) -> bool:
+    """Put ``page`` in ``output`` in one rename; False when its file is missing (the rebuild
+    writes it) or holds those bytes already."""
+    target = output / page.path
+    try:
+        if target.read_bytes() == page.data:
+            return False
+    except OSError:
+        return False
+    spare = output.parent / f".{output.name}.page-{os.getpid()}"
+    try:
+        spare.write_bytes(page.data)
+        spare.replace(target)
+    except OSError:
+        spare.unlink(missing_ok=True)
+        return False  # the rebuild reports what stands in the way
+    return True
