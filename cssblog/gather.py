@@ -20,7 +20,7 @@ from cssblog.content import Page, Post, read_page, read_post
 from cssblog.errors import ContentErrors, CssblogError
 from cssblog.frontmatter import decode_source, parse_document
 from cssblog.sources import SourceFile, read_sources
-from cssblog.workers import in_chunks, worth_it
+from cssblog.workers import forked, in_chunks, worth_it
 
 RESERVED_SLUGS = frozenset(
     {"category", "tag", "author", "archive", "page", "comments", "comment-policy", "theme"}
@@ -44,19 +44,22 @@ def load_sources(
     read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]] | None = None,
     comment_cache: MutableMapping[tuple[Any, ...], Any] | None = None,
     workers: int = 1,
+    fork: bool = False,
 ) -> Sources:
     """Read and check every source; raise :class:`ContentErrors` with all problems at once.
 
     ``read`` is what :func:`read_sources` gave, when the caller has read the files already.
     ``cache`` keeps parsed posts and pages, ``comment_cache`` parsed comments (``cache`` too
     when not given). Files not in the cache are parsed in ``workers`` processes when there are
-    enough of them.
+    enough of them: forked copies of this one with ``fork`` (a process with no other threads:
+    they need not be sent the files), else a pool.
     """
     files, problems = read if read is not None else read_sources(config.root / "content")
     if comment_cache is None:
         comment_cache = cache
     cached, todo = _look_up(config, files, cache, comment_cache)
-    fresh = dict(zip((s.location for s, _ in todo), _parse(config, todo, workers), strict=True))
+    parsed = _parse(config, todo, workers, fork)
+    fresh = dict(zip((s.location for s, _ in todo), parsed, strict=True))
     for source, key in todo:
         result = fresh[source.location]
         if source.kind == "comment":
@@ -125,10 +128,15 @@ def _look_up(
 
 
 def _parse(
-    config: SiteConfig, todo: Sequence[tuple[SourceFile, tuple[str, ...]]], workers: int
+    config: SiteConfig,
+    todo: Sequence[tuple[SourceFile, tuple[str, ...]]],
+    workers: int,
+    fork: bool,
 ) -> list[Any]:
     """What :func:`_parse_chunk` gives for each file, in worker processes when worth it."""
     sources = [source for source, _ in todo]
+    if fork:
+        return forked(lambda source: _parse_one(source, config), sources, workers)
     if not worth_it(sources, workers):
         return _parse_chunk(sources, config)
     results: list[Any] = []
@@ -138,13 +146,15 @@ def _parse(
 
 
 def _parse_chunk(chunk: Sequence[SourceFile], config: SiteConfig) -> list[Any]:
-    """What :func:`read_source` or :func:`parse_comment_source` gives for each file."""
-    return [
-        parse_comment_source(source, config.root, config.tz)
-        if source.kind == "comment"
-        else read_source(config, source)
-        for source in chunk
-    ]
+    """What :func:`_parse_one` gives for each file."""
+    return [_parse_one(source, config) for source in chunk]
+
+
+def _parse_one(source: SourceFile, config: SiteConfig) -> Any:
+    """What :func:`read_source` or :func:`parse_comment_source` gives for the file."""
+    if source.kind == "comment":
+        return parse_comment_source(source, config.root, config.tz)
+    return read_source(config, source)
 
 
 def read_source(

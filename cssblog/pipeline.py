@@ -109,6 +109,7 @@ def render_site(
         read,
         comment_cache=cache.comment_sources if cache else None,
         workers=workers,
+        fork=warm is None,  # a long-running process has other threads: it is never forked
     )
     del read  # only the parsed sources are needed from here on: let the bytes go
     visible = [p for p in sources.posts if drafts or is_published(p, now)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -477,23 +476,30 @@ def _related(
     number of posts however large a category grows.
     """
     position = {article.url: index for index, article in enumerate(articles)}
-    index_in: dict[tuple[str, str], int] = {}
-    for url, items in by_term.items():
-        for i, item in enumerate(items):
-            index_in[(url, item.url)] = i
-    result = {}
-    for article in articles:
-        scores: Counter[str] = Counter()
+    url_at = [article.url for article in articles]
+    # Each term's posts as positions in ``articles``, and where each post stands in them.
+    members = {url: [position[a.url] for a in items] for url, items in by_term.items()}
+    index_in: dict[tuple[str, int], int] = {}
+    for url, items in members.items():
+        for i, at in enumerate(items):
+            index_in[(url, at)] = i
+    result: dict[str, tuple[Article, ...]] = {}
+    for here, article in enumerate(articles):
+        scores: dict[int, int] = {}
         for terms, weight in ((article.tags, 2), (article.categories, 1)):
             for term in terms:
-                items = by_term[term.url]
-                i = index_in[(term.url, article.url)]
+                items = members[term.url]
+                i = index_in[(term.url, here)]
                 for other in items[max(0, i - _RELATED_WINDOW) : i + _RELATED_WINDOW + 1]:
-                    if other.url != article.url:
-                        scores[other.url] += weight
-        here = position[article.url]
-        ranked = heapq.nsmallest(
-            RELATED_COUNT, ((-n, abs(position[u] - here), u) for u, n in scores.items())
-        )
+                    scores[other] = scores.get(other, 0) + weight
+        scores.pop(here, None)
+        if not scores:
+            result[article.url] = ()
+            continue
+        # The best three have a score no lower than the third best score: rank only those.
+        floor = sorted(scores.values(), reverse=True)[:RELATED_COUNT][-1]
+        ranked = sorted((-n, abs(at - here), url_at[at]) for at, n in scores.items() if n >= floor)[
+            :RELATED_COUNT
+        ]
         result[article.url] = tuple(articles[position[u]] for _, _, u in ranked)
     return result

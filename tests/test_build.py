@@ -159,6 +159,33 @@ def test_previous_next_and_related(built: Path) -> None:
     assert "First reply" in related  # shares the "tone" tag
 
 
+def test_related_posts_rank_by_shared_terms_then_nearness_then_url(make_site: MakeSite) -> None:
+    """Tags weigh 2 and categories 1; among equal scores the nearest in time come first, and
+    of two as near the one with the smaller URL."""
+    files = {
+        f"content/posts/p{i}.md": post(f"Post {i}", f"2026-01-{1 + i:02d}", tags=["shared"])
+        for i in range(7)
+    }
+    files["content/posts/p6.md"] = post(
+        "Post 6", "2026-01-07", tags=["shared", "rare"], categories=["Tools"]
+    )
+    files["content/posts/q.md"] = post("Q", "2026-01-05 12:00", categories=["Tools"])
+    files["content/posts/far.md"] = post("Far", "2025-06-01", tags=["rare"], categories=["Tools"])
+    root = make_site(files)
+    build_site(root, now=NOW)
+
+    def related(url: str) -> list[str]:
+        section = read(root / "output", url).split('id="related-title"', 1)[1]
+        return re.findall(r'<li><a href="([^"]+)"', section.split("</section>", 1)[0])
+
+    # p3: all six others share its tag (score 2); p2 and p4 are a day away, then p1 and p5.
+    assert related("/2026/01/p3/") == ["/2026/01/p2/", "/2026/01/p4/", "/2026/01/p1/"]
+    # p6 shares "rare" and Tools with Far (2 + 1): first however far; then p5 and p4 (tag).
+    assert related("/2026/01/p6/") == ["/2025/06/far/", "/2026/01/p5/", "/2026/01/p4/"]
+    # Q shares only Tools (score 1) with p6 and Far: nearest first.
+    assert related("/2026/01/q/") == ["/2026/01/p6/", "/2025/06/far/"]
+
+
 def test_canonical_links_and_first_published_note(built: Path) -> None:
     third = read(built, "/2026/03/third/")
     canon = [lk for lk in parse_links(third).links if lk.get("rel") == "canonical"]

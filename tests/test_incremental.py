@@ -373,9 +373,23 @@ def test_parallel_parsing_and_conversion_give_the_serial_bytes(
     parallel = make_site(files, config=CONFIG, name="parallel")
     build_site(serial, now=NOW, workers=1)
     ran = _spied_workers(monkeypatch)
+    shared = _spied_forks(monkeypatch, gather)
     build_site(parallel, now=NOW, workers=2)
-    assert ran == ["_parse_chunk", "_convert_chunk"]
+    # The sources are parsed in a forked copy (which has the files already), bodies in a pool.
+    assert ran == ["_convert_chunk"]
+    assert len(shared) == 1 and shared[0][0] > 60 and shared[0][1] == 2
     assert tree(serial / "output") == tree(parallel / "output")
+
+
+def test_the_preview_parses_in_a_pool_never_forked(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _files(60)
+    root = make_site(files, config=CONFIG)
+    ran = _spied_workers(monkeypatch)
+    shared = _spied_forks(monkeypatch, gather)
+    assert Preview(root, workers=2).rebuild(NOW).ok
+    assert ran == ["_parse_chunk", "_convert_chunk"] and shared == []
 
 
 def test_errors_found_in_workers_are_the_errors_found_in_order(
@@ -385,8 +399,10 @@ def test_errors_found_in_workers_are_the_errors_found_in_order(
     files["content/posts/p07.md"] = "---\ntitle: [unclosed\n---\nBody.\n"
     files["content/posts/p30.md"] = '---\ntitle: "No date"\n---\nBody.\n'
     files["content/comments/p01/c9.md"] = "---\nauthor: Ann\n---\nNo date.\n"
-    one, two, ran = _failing_both_ways(make_site, files, lambda: _spied_workers(monkeypatch))
-    assert ran == ["_parse_chunk"]
+    one, two, (ran, shared) = _failing_both_ways(
+        make_site, files, lambda: (_spied_workers(monkeypatch), _spied_forks(monkeypatch, gather))
+    )
+    assert ran == [] and len(shared) == 1 and shared[0][1] == 2  # parsed in a forked copy
     assert len(one.errors) >= 3
     assert str(two).replace("parallel", "serial") == str(one)
     assert [(e.line, e.hint) for e in two.errors] == [(e.line, e.hint) for e in one.errors]
