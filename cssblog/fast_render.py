@@ -10,7 +10,10 @@ that hold posts (a theme listing recent posts in every page, say), waits for the
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -62,6 +65,8 @@ class LastBuild:
     """Each post's comments section, by URL."""
     links: Mapping[str, str]
     """Each source (``posts/x.md``) and the URL it publishes at, for links between them."""
+    next_change: datetime | None = None
+    """When time alone changes that build (a post going live, comments closing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +91,8 @@ def render_edited(
     and the page reads nothing else that changed; None when the rebuild must tell."""
     if source.kind != "post" or config != last.config:
         return None
+    if last.next_change is not None and now >= last.next_change:
+        return None  # other pages, and the comments sections, change with time too
     post, problems = read_source(config, source)
     if problems or not isinstance(post, Post):
         return None
@@ -115,20 +122,34 @@ def render_edited(
     return EditedPage(article.url, urls.page_route(article.url).path, html.encode("utf-8"))
 
 
-def write_edited(output: Path, page: EditedPage) -> bool:
-    """Put ``page`` in ``output`` in one rename; False when its file is missing (the rebuild
-    writes it) or holds those bytes already."""
+def write_edited(output: Path, page: EditedPage) -> bytes | None:
+    """Put ``page`` in ``output`` in one rename; the bytes it replaced, to put back should the
+    rebuild fail (see :func:`put_back`). None when its file is missing (the rebuild writes
+    it) or holds those bytes already, or cannot be written (the rebuild reports why)."""
     target = output / page.path
     try:
-        if target.read_bytes() == page.data:
-            return False
+        before = target.read_bytes()
+        if before == page.data:
+            return None
+        _replace(output, page.path, page.data)
     except OSError:
-        return False
-    spare = output.parent / f".{output.name}.page-{os.getpid()}"
+        return None
+    return before
+
+
+def put_back(output: Path, path: PurePosixPath, data: bytes) -> None:
+    """Put back the bytes :func:`write_edited` replaced (the last good build's page)."""
+    with contextlib.suppress(OSError):  # the next good rebuild writes the page anyway
+        _replace(output, path, data)
+
+
+def _replace(output: Path, path: PurePosixPath, data: bytes) -> None:
+    """Write ``data`` beside ``output`` and rename it over its file; in a folder named as the
+    writer's staging folders are, so that one left by a killed process is removed."""
+    spare = output.parent / f".{output.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    spare.mkdir()
     try:
-        spare.write_bytes(page.data)
-        spare.replace(target)
-    except OSError:
-        spare.unlink(missing_ok=True)
-        return False  # the rebuild reports what stands in the way
-    return True
+        (spare / "page").write_bytes(data)
+        (spare / "page").replace(output / path)
+    finally:
+        shutil.rmtree(spare, ignore_errors=True)

@@ -160,19 +160,20 @@ def render_site(
         cache.recipes = memo.last_recipes()
         cache.article_digests = fingerprints.known(site.posts)
         cache.comment_digests = fingerprints.known(_views(cache.comment_threads))
+    changes = next_change(
+        sources.posts, now, drafts=drafts, close_after_days=config.comments.close_after_days
+    )
     if warm is not None:
         warm.last = LastBuild(
             config, site, {p.source: p for p in visible}, {a.source: a for a in site.posts},
-            published.sections, links,
+            published.sections, links, changes,
         )  # fmt: skip
     return RenderedSite(
         site=site,
         files=files,
         warnings=tuple(warnings),
         comments=sources.comments,
-        next_change=next_change(
-            sources.posts, now, drafts=drafts, close_after_days=config.comments.close_after_days
-        ),
+        next_change=changes,
     )
 
 

@@ -32,7 +32,7 @@ from cssblog.cache import (
 from cssblog.config import SiteConfig, load_config
 from cssblog.errors import BuildLockedError, ContentErrors, CssblogError
 from cssblog.sources import SourceFile, read_sources, refresh_sources
-from cssblog.writer import check_output_dir, write_outputs
+from cssblog.writer import WriteReport, check_output_dir, write_outputs
 
 INTAKE_PATH = "/_cssblog/comment"
 PREVIEW_DIR = "preview"
@@ -154,22 +154,15 @@ class Preview:
         with _lock(self.root):
             before = self._read[0]
             read = self._read_sources(changed)
+            undo = None
             if early is not None and changed is not None:
-                self._ahead(config, before, read, changed, now, started, early)
-            key = cache_key(config, self.drafts)
-            previous = self._cache if self._cache and self._cache.key == key else None
-            if previous is None:
-                previous = load_cache(self._store(), key)
-            cache = carry_over(previous)
-            from cssblog.pipeline import Warm, render_site  # the heavy libraries, only now
-
-            self._warm = self._warm or Warm()
-            result = render_site(
-                config, now=now, drafts=self.drafts, cache=cache, output=output,
-                workers=self.workers, read=read, warm=self._warm,
-                compiled=self.root / CACHE_DIR / COMPILED_TEMPLATES,
-            )  # fmt: skip
-            report = write_outputs(output, result.files, previous.manifest)
+                undo = self._ahead(config, before, read, changed, now, started, early)
+            try:
+                result, report, cache = self._render(config, now, read, output)
+            except BaseException:
+                if undo is not None:  # the last good preview, whole again
+                    undo()
+                raise
         self._read = read
         cache.manifest = frozenset(str(f.path) for f in result.files)
         self._cache = detached(cache)
@@ -185,6 +178,30 @@ class Preview:
             pages=sum(1 for f in result.files if str(f.path).endswith(".html")),
         )
 
+    def _render(
+        self,
+        config: SiteConfig,
+        now: datetime,
+        read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]],
+        output: Path,
+    ) -> tuple[Any, WriteReport, CacheData]:
+        """Render the site from ``read`` and write what changed: the rendered site, the
+        writer's report, and the cache to keep."""
+        key = cache_key(config, self.drafts)
+        previous = self._cache if self._cache and self._cache.key == key else None
+        if previous is None:
+            previous = load_cache(self._store(), key)
+        cache = carry_over(previous)
+        from cssblog.pipeline import Warm, render_site  # the heavy libraries, only now
+
+        self._warm = self._warm or Warm()
+        result = render_site(
+            config, now=now, drafts=self.drafts, cache=cache, output=output,
+            workers=self.workers, read=read, warm=self._warm,
+            compiled=self.root / CACHE_DIR / COMPILED_TEMPLATES,
+        )  # fmt: skip
+        return result, write_outputs(output, result.files, previous.manifest), cache
+
     def _ahead(
         self,
         config: SiteConfig,
@@ -194,28 +211,31 @@ class Preview:
         now: datetime,
         started: float,
         early: Callable[[Outcome], None],
-    ) -> None:
+    ) -> Callable[[], None] | None:
         """Write and announce the page of the changed post before the rebuild, when one source
-        alone changed (the other paths, an editor's temporary files, were never sources) and
-        only its body changed since the last good rebuild."""
+        alone changed (the other paths, an editor's temporary files below ``content/``, were
+        never sources) and only its body changed since the last good rebuild. What puts the
+        last good page back, should the rebuild fail."""
         warm, last = self._warm, self.last
         if warm is None or warm.last is None or warm.environment is None or read[1]:
-            return
-        if last is None or not last.ok:
-            return
+            return None
+        inside = f"{self.content_dir}/"
+        if last is None or not last.ok or not all(c.startswith(inside) for c in changed):
+            return None  # a theme or the settings changed too: only the rebuild can tell
         found = _sources_at(read[0], changed)
         if len(found) != 1 or any(
             s.location != found[0].location for s in _sources_at(before, changed)
         ):
-            return
+            return None
         source = found[0]
-        from cssblog.fast_render import render_edited, write_edited
+        from cssblog.fast_render import put_back, render_edited, write_edited
 
         page = render_edited(
             warm.last, config, source, now=now, env=warm.environment[1], renderer=warm.renderer()
         )
-        if page is None or not write_edited(self.output, page):
-            return
+        replaced = write_edited(self.output, page) if page is not None else None
+        if page is None or replaced is None:
+            return None
         early(
             Outcome(
                 generation=self.generation,
@@ -227,6 +247,7 @@ class Preview:
             )
         )
         self.generation += 1
+        return lambda: put_back(self.output, page.path, replaced)
 
     def _config(self) -> SiteConfig:
         """The site's configuration, with the comment form posting to the preview server."""

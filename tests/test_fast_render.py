@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from cssblog import preview as preview_module
+from cssblog.errors import CssblogError
 from cssblog.preview import Outcome, Preview
 from tests.conftest import NOW, MakeSite, post, tree
-from tests.test_incremental import EDITED, cold_preview, edit_body, warm_preview
+from tests.test_incremental import CONFIG, EDITED, _files, cold_preview, edit_body, warm_preview
 
 PAGE = "2026/04/p03/index.html"
 """The page of the post :data:`EDITED`."""
@@ -153,3 +158,83 @@ def test_an_edit_that_breaks_the_post_waits_for_the_rebuild(make_site: MakeSite)
     outcome, early = _rebuild(root, preview, EDITED)
     assert early.outcomes == [] and "/2026/04/p03/" in outcome.changed
     assert "Mended." in (preview.output / PAGE).read_text()
+
+
+def test_a_rebuild_that_fails_after_the_early_page_puts_the_last_good_page_back(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root, preview = warm_preview(make_site)
+    good = (preview.output / PAGE).read_bytes()
+    original = (root / EDITED).read_text()
+    edit_body(root)
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise CssblogError("cannot write 2026/04/p03/index.html: No space left on device")
+
+    monkeypatch.setattr(preview_module, "write_outputs", full_disk)
+    early = Early(preview)
+    outcome = preview.rebuild(NOW, changed=frozenset({str(root / EDITED)}), early=early)
+    assert not outcome.ok and len(early.outcomes) == 1
+    assert (preview.output / PAGE).read_bytes() == good  # the last good preview, whole
+    assert not list(preview.output.parent.glob(".preview.tmp-*"))
+    monkeypatch.undo()
+    (root / EDITED).write_text(original)  # undone in the editor: the last good page is right
+    outcome, early = _rebuild(root, preview, EDITED)
+    assert tree(preview.output) == cold_preview(root, tmp_path)
+
+
+def test_a_theme_or_settings_change_with_the_post_waits_for_the_rebuild(
+    make_site: MakeSite,
+) -> None:
+    root, preview = warm_preview(make_site)
+    override = root / "themes/default/templates/list.html"
+    override.parent.mkdir(parents=True)
+    override.write_text("{% extends 'base.html' %}{% block content %}Lists.{% endblock %}")
+    assert preview.rebuild(NOW, changed=frozenset({str(override)})).ok
+    edit_body(root)
+    override.write_text("{% extends 'base.html' %}{% block content %}{% if %}{% endblock %}")
+    early = Early(preview)
+    both = frozenset({str(root / EDITED), str(override)})
+    outcome = preview.rebuild(NOW, changed=both, early=early)
+    assert not outcome.ok and early.outcomes == []
+    assert "A new paragraph." not in (preview.output / PAGE).read_text()
+    override.write_text("{% extends 'base.html' %}{% block content %}Lists.{% endblock %}")
+    config = root / "cssblog.toml"
+    config.write_text(config.read_text().replace('title = "', 'title = "New: '))
+    outcome, early = _rebuild(root, preview, EDITED, str(override), "cssblog.toml")
+    assert early.outcomes == [] and "A new paragraph." in (preview.output / PAGE).read_text()
+
+
+def test_an_edit_after_time_changed_the_site_waits_for_the_rebuild(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    """The post's comments close between two saves: its page changes with time too."""
+    config = CONFIG.replace("[comments]\n", "[comments]\nclose_after_days = 240\n")
+    root = make_site(_files(12), config=config).resolve()  # p03: 2026-04-04, closes 11-30
+    preview = Preview(root)
+    assert preview.rebuild(NOW).ok
+    assert "<form" in (preview.output / PAGE).read_text()
+    edit_body(root)
+    early = Early(preview)
+    later = NOW + timedelta(days=10)
+    outcome = preview.rebuild(later, changed=frozenset({str(root / EDITED)}), early=early)
+    assert outcome.ok and early.outcomes == []
+    assert "/2026/04/p03/" in outcome.changed
+    page = (preview.output / PAGE).read_text()
+    assert "A new paragraph." in page and "<form" not in page
+
+
+def test_an_edit_to_a_post_that_went_live_since_waits_for_the_rebuild(
+    make_site: MakeSite,
+) -> None:
+    root, preview = warm_preview(make_site)
+    later = root / "content/posts/later.md"
+    later.write_text(post("Later", (NOW + timedelta(days=1)).strftime("%Y-%m-%d %H:%M")))
+    assert preview.rebuild(NOW, changed=frozenset({str(later)})).ok
+    page = preview.output / "2026/11/later/index.html"
+    assert "Not published" in page.read_text()  # the preview shows it, scheduled
+    later.write_text(later.read_text() + "\nMore words.\n")
+    early = Early(preview)
+    outcome = preview.rebuild(NOW + timedelta(days=2), changed=frozenset({str(later)}), early=early)
+    assert outcome.ok and early.outcomes == [] and "/2026/11/later/" in outcome.changed
+    assert "More words." in page.read_text() and "Not published" not in page.read_text()

@@ -77,8 +77,12 @@ def test_failed_write_leaves_previous_output_intact(
     write_outputs(out, files(a="old a", b="old b"))
     before = tree(out)
 
+    attempts = tmp_path / "attempts"
+
     def full_disk(file: str, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
         if file.endswith("/b"):
+            with attempts.open("a") as noted:  # which process tried to write b
+                noted.write(f"{os.getpid()}\n")
             raise OSError(28, "No space left on device")
         return open(file, mode, *args, **kwargs)  # noqa: PTH123
 
@@ -87,8 +91,11 @@ def test_failed_write_leaves_previous_output_intact(
     with pytest.raises(CssblogError, match="cannot write b: No space left") as raised:
         write_outputs(out, many, workers=processes)
     assert raised.value.hint == "free some disk space"
+    # Tried once, by the copy when there is one: its error came back, it was not redone here.
+    tried = attempts.read_text().split()
+    assert len(tried) == 1 and (tried[0] != str(os.getpid())) == (processes == 2)
     assert tree(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["attempts", "out"]  # no staging left
 
 
 def test_files_written_by_two_processes_are_those_of_one(
