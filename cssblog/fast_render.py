@@ -66,7 +66,7 @@ class LastBuild:
     links: Mapping[str, str]
     """Each source (``posts/x.md``) and the URL it publishes at, for links between them."""
     next_change: datetime | None = None
-    """When time alone changes that build (a post going live, comments closing)."""
+    """When time alone changes that build (a scheduled post going live, comments closing)."""
 
 
 @dataclass(frozen=True, slots=True)

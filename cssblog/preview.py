@@ -93,6 +93,9 @@ class Preview:
         self._since_good: set[str] | None = set()
         """Files changed since the last good rebuild (None: unknown, read them all)."""
         self._warm: Any = None
+        self._put_back: set[str] = set()
+        """URLs of pages written ahead of a rebuild that failed and put back since: the
+        browser showed the early page, so the next good rebuild tells it to reload."""
 
     @property
     def content_dir(self) -> Path:
@@ -154,15 +157,18 @@ class Preview:
         with _lock(self.root):
             before = self._read[0]
             read = self._read_sources(changed)
-            undo = None
+            ahead = None
             if early is not None and changed is not None:
-                undo = self._ahead(config, before, read, changed, now, started, early)
+                ahead = self._ahead(config, before, read, changed, now, started, early)
             try:
                 result, report, cache = self._render(config, now, read, output)
             except BaseException:
-                if undo is not None:  # the last good preview, whole again
+                if ahead is not None:  # the last good preview, whole again
+                    url, undo = ahead
                     undo()
+                    self._put_back.add(url)
                 raise
+        put_back, self._put_back = self._put_back, set()
         self._read = read
         cache.manifest = frozenset(str(f.path) for f in result.files)
         self._cache = detached(cache)
@@ -171,7 +177,7 @@ class Preview:
         self.post_urls = {p.slug: p.url for p in result.site.posts}
         return Outcome(
             generation=self.generation,
-            changed=frozenset(url_of(p) for p in (*report.written, *report.removed)),
+            changed=frozenset(url_of(p) for p in (*report.written, *report.removed)) | put_back,
             problems=(),
             warnings=tuple(str(w) for w in result.warnings),
             seconds=time.perf_counter() - started,
@@ -211,11 +217,11 @@ class Preview:
         now: datetime,
         started: float,
         early: Callable[[Outcome], None],
-    ) -> Callable[[], None] | None:
+    ) -> tuple[str, Callable[[], None]] | None:
         """Write and announce the page of the changed post before the rebuild, when one source
         alone changed (the other paths, an editor's temporary files below ``content/``, were
-        never sources) and only its body changed since the last good rebuild. What puts the
-        last good page back, should the rebuild fail."""
+        never sources) and only its body changed since the last good rebuild. The page's URL
+        and what puts the last good page back, should the rebuild fail."""
         warm, last = self._warm, self.last
         if warm is None or warm.last is None or warm.environment is None or read[1]:
             return None
@@ -247,7 +253,7 @@ class Preview:
             )
         )
         self.generation += 1
-        return lambda: put_back(self.output, page.path, replaced)
+        return url_of(page.path), lambda: put_back(self.output, page.path, replaced)
 
     def _config(self) -> SiteConfig:
         """The site's configuration, with the comment form posting to the preview server."""

@@ -66,9 +66,8 @@ def next_change(
     posts: Sequence[Post], now: datetime, *, drafts: bool, close_after_days: int
 ) -> datetime | None:
     """The first moment after ``now`` at which the same sources publish differently."""
-    moments = []
-    if not drafts:
-        moments += [p.date for p in posts if not p.draft and p.date > now]
+    # A scheduled post goes live: it appears, or, with drafts shown, loses its draft badge.
+    moments = [p.date for p in posts if not p.draft and p.date > now]
     if close_after_days:
         closing = timedelta(days=close_after_days)
         moments += [p.date + closing for p in posts if p.comments == "open"]

@@ -181,6 +181,9 @@ def test_a_rebuild_that_fails_after_the_early_page_puts_the_last_good_page_back(
     (root / EDITED).write_text(original)  # undone in the editor: the last good page is right
     outcome, early = _rebuild(root, preview, EDITED)
     assert tree(preview.output) == cold_preview(root, tmp_path)
+    # The browser was shown the early page: it is told to reload the page put back.
+    assert "/2026/04/p03/" in outcome.changed
+    assert "/2026/04/p03/" not in _rebuild(root, preview, EDITED)[0].changed  # told once
 
 
 def test_a_theme_or_settings_change_with_the_post_waits_for_the_rebuild(
@@ -238,3 +241,15 @@ def test_an_edit_to_a_post_that_went_live_since_waits_for_the_rebuild(
     outcome = preview.rebuild(NOW + timedelta(days=2), changed=frozenset({str(later)}), early=early)
     assert outcome.ok and early.outcomes == [] and "/2026/11/later/" in outcome.changed
     assert "More words." in page.read_text() and "Not published" not in page.read_text()
+
+
+def test_a_page_left_half_written_by_a_killed_preview_is_removed(make_site: MakeSite) -> None:
+    root, preview = warm_preview(make_site)
+    dead = 2**22 + 12345  # above the largest pid Linux can give out
+    spare = preview.output.parent / f".{preview.output.name}.tmp-{dead}-0badf00d"
+    spare.mkdir()
+    (spare / "page").write_text("half a page")
+    edit_body(root)
+    early = _rebuild(root, preview, EDITED)[1]
+    assert len(early.outcomes) == 1 and not spare.exists()
+    assert not list(preview.output.parent.glob(f".{preview.output.name}.tmp-*"))

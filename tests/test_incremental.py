@@ -572,6 +572,20 @@ def test_a_scheduled_post_goes_live_when_its_time_comes(make_site: MakeSite) -> 
     assert report.written > 0
 
 
+def test_with_drafts_a_scheduled_post_loses_its_badge_when_its_time_comes(
+    make_site: MakeSite,
+) -> None:
+    from datetime import timedelta
+
+    files = {**_files(4), "content/posts/later.md": post("Scheduled", "2026-11-30 09:00")}
+    root = make_site(files, config=CONFIG)
+    page = root / "output/2026/11/later/index.html"
+    build_site(root, now=NOW, drafts=True)
+    assert "Not published" in page.read_text()
+    report = build_site(root, now=NOW + timedelta(days=8), drafts=True)  # only time changed
+    assert "Not published" not in page.read_text() and report.written > 0
+
+
 def test_comments_close_when_close_after_days_passes(make_site: MakeSite) -> None:
     from datetime import timedelta
 
