@@ -138,8 +138,9 @@ def write_edited(output: Path, page: EditedPage) -> bytes | None:
 
 
 def put_back(output: Path, path: PurePosixPath, data: bytes) -> None:
-    """Put back the bytes :func:`write_edited` replaced (the last good build's page)."""
-    with contextlib.suppress(OSError):  # the next good rebuild writes the page anyway
+    """Put back the bytes :func:`write_edited` replaced (the last good build's page); the
+    caller has the next rebuild compare the page with its file, in case this fails."""
+    with contextlib.suppress(OSError):
         _replace(output, path, data)
 
 

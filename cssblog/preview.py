@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cssblog import collector
 from cssblog.build import CACHE_DIR, COMPILED_TEMPLATES, build_lock
@@ -33,6 +33,9 @@ from cssblog.config import SiteConfig, load_config
 from cssblog.errors import BuildLockedError, ContentErrors, CssblogError
 from cssblog.sources import SourceFile, read_sources, refresh_sources
 from cssblog.writer import WriteReport, check_output_dir, write_outputs
+
+if TYPE_CHECKING:
+    from cssblog.fast_render import EditedPage
 
 INTAKE_PATH = "/_cssblog/comment"
 PREVIEW_DIR = "preview"
@@ -164,25 +167,40 @@ class Preview:
                 result, report, cache = self._render(config, now, read, output)
             except BaseException:
                 if ahead is not None:  # the last good preview, whole again
-                    url, undo = ahead
+                    page, undo = ahead
                     undo()
-                    self._put_back.add(url)
+                    self._forget(page.url)
+                    self._put_back.add(url_of(page.path))
                 raise
-        put_back, self._put_back = self._put_back, set()
         self._read = read
         cache.manifest = frozenset(str(f.path) for f in result.files)
         self._cache = detached(cache)
         if self._saved is None:
             self.close()  # the first build of a session: a restarted server starts warm
         self.post_urls = {p.slug: p.url for p in result.site.posts}
-        return Outcome(
+        outcome = Outcome(
             generation=self.generation,
-            changed=frozenset(url_of(p) for p in (*report.written, *report.removed)) | put_back,
+            changed=frozenset(url_of(p) for p in (*report.written, *report.removed))
+            | self._put_back,
             problems=(),
             warnings=tuple(str(w) for w in result.warnings),
             seconds=time.perf_counter() - started,
             pages=sum(1 for f in result.files if str(f.path).endswith(".html")),
         )
+        self._put_back = set()
+        return outcome
+
+    def _forget(self, url: str) -> None:
+        """Have the next rebuild render the post page at ``url`` again and compare it with its
+        file, which is still the page written ahead if putting the last good one back failed."""
+        cache = self._cache
+        if cache is None:
+            return
+        key = f"post.html:{url}"
+        cache.pages.pop(key, None)
+        if cache.recipes is not None:
+            cache.recipes.recipes.pop(key, None)
+        self._saved = None  # the cache on disk still holds the page: save this one
 
     def _render(
         self,
@@ -217,11 +235,11 @@ class Preview:
         now: datetime,
         started: float,
         early: Callable[[Outcome], None],
-    ) -> tuple[str, Callable[[], None]] | None:
+    ) -> tuple[EditedPage, Callable[[], None]] | None:
         """Write and announce the page of the changed post before the rebuild, when one source
         alone changed (the other paths, an editor's temporary files below ``content/``, were
-        never sources) and only its body changed since the last good rebuild. The page's URL
-        and what puts the last good page back, should the rebuild fail."""
+        never sources) and only its body changed since the last good rebuild. The page, and
+        what puts the last good page back should the rebuild fail."""
         warm, last = self._warm, self.last
         if warm is None or warm.last is None or warm.environment is None or read[1]:
             return None
@@ -242,18 +260,26 @@ class Preview:
         replaced = write_edited(self.output, page) if page is not None else None
         if page is None or replaced is None:
             return None
-        early(
-            Outcome(
-                generation=self.generation,
-                changed=frozenset({url_of(page.path)}),
-                problems=(),
-                warnings=last.warnings,
-                seconds=time.perf_counter() - started,
-                pages=last.pages,
+
+        def undo() -> None:
+            put_back(self.output, page.path, replaced)
+
+        try:
+            early(
+                Outcome(
+                    generation=self.generation,
+                    changed=frozenset({url_of(page.path)}),
+                    problems=(),
+                    warnings=last.warnings,
+                    seconds=time.perf_counter() - started,
+                    pages=last.pages,
+                )
             )
-        )
+        except BaseException:
+            undo()
+            raise
         self.generation += 1
-        return url_of(page.path), lambda: put_back(self.output, page.path, replaced)
+        return page, undo
 
     def _config(self) -> SiteConfig:
         """The site's configuration, with the comment form posting to the preview server."""

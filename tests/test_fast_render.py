@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -253,3 +254,34 @@ def test_a_page_left_half_written_by_a_killed_preview_is_removed(make_site: Make
     early = _rebuild(root, preview, EDITED)[1]
     assert len(early.outcomes) == 1 and not spare.exists()
     assert not list(preview.output.parent.glob(f".{preview.output.name}.tmp-*"))
+
+
+def test_a_page_that_cannot_be_put_back_is_made_again_by_the_next_good_rebuild(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from cssblog import fast_render
+
+    root, preview = warm_preview(make_site)
+    original = (root / EDITED).read_text()
+    edit_body(root)
+    real, calls = fast_render._replace, []
+
+    def once(*args: Any) -> None:  # writes the early page, then cannot put the old one back
+        calls.append(args)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        real(*args)
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise CssblogError("cannot write: No space left on device")
+
+    monkeypatch.setattr(fast_render, "_replace", once)
+    monkeypatch.setattr(preview_module, "write_outputs", full_disk)
+    early = Early(preview)
+    assert not preview.rebuild(NOW, changed=frozenset({str(root / EDITED)}), early=early).ok
+    assert len(calls) == 2 and "A new paragraph." in (preview.output / PAGE).read_text()
+    monkeypatch.undo()
+    (root / EDITED).write_text(original)
+    outcome = _rebuild(root, preview, EDITED)[0]
+    assert "/2026/04/p03/" in outcome.changed
+    assert tree(preview.output) == cold_preview(root, tmp_path)
