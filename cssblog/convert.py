@@ -22,6 +22,11 @@ from cssblog.workers import in_chunks, worth_it
 Progress = Callable[[int, int], None]
 
 
+def source_name(source: Path) -> str:
+    """A source as links between sources name it: relative to ``content/`` (``posts/x.md``)."""
+    return source.as_posix().removeprefix("content/")
+
+
 @dataclass(frozen=True, slots=True)
 class Body:
     """One body to convert, named by its source file."""

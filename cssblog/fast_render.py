@@ -24,12 +24,13 @@ from cssblog import urls
 from cssblog.comments.publish import CommentsView
 from cssblog.config import SiteConfig
 from cssblog.content import Post
+from cssblog.convert import source_name
 from cssblog.errors import CssblogError
 from cssblog.gather import read_source
 from cssblog.incremental import same_value
 from cssblog.markup import MarkdownRenderer
 from cssblog.render import post_job, render_job
-from cssblog.site import Article, Site, is_published
+from cssblog.site import Article, Site, is_published, make_article
 from cssblog.sources import SourceFile
 
 HOLDS_NO_POSTS = frozenset(
@@ -73,6 +74,8 @@ class LastBuild:
 class EditedPage:
     """The page of an edited post, made ahead of the rebuild."""
 
+    key: str
+    """What names the page in the build cache (see :attr:`~cssblog.render.PageJob.key`)."""
     url: str
     path: PurePosixPath
     data: bytes
@@ -103,23 +106,21 @@ def render_edited(
         return None  # the same post, or more than its body changed
     if article.draft == is_published(post, now):
         return None  # scheduled to appear since: the listings change too
-    name = post.source.as_posix().removeprefix("content/")  # as the build names it
     body = renderer.render(
-        post.body, source=PurePosixPath(name), body_line=post.body_line, links=last.links
+        post.body,
+        source=PurePosixPath(source_name(post.source)),
+        body_line=post.body_line,
+        links=last.links,
     )
-    edited = replace(
-        article,
-        html=body.html,
-        summary_html=body.summary_html,
-        toc_html=body.toc_html,
-        reading_minutes=body.reading_minutes,
+    edited = make_article(
+        post, body, config, article.categories, article.tags, article.author, draft=article.draft
     )
     job = post_job(last.site, edited, last.comments.get(article.url, CommentsView("hidden", 0)))
     used: set[str] = set()
     html = render_job(env, last.site, job, used)
     if isinstance(html, CssblogError) or not used <= HOLDS_NO_POSTS:
         return None
-    return EditedPage(article.url, urls.page_route(article.url).path, html.encode("utf-8"))
+    return EditedPage(job.key, article.url, urls.page_route(article.url).path, html.encode())
 
 
 def write_edited(output: Path, page: EditedPage) -> bytes | None:

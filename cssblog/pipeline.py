@@ -27,7 +27,7 @@ from cssblog.comments.publish import (
 from cssblog.comments.sanitize import CommentRenderer
 from cssblog.config import SiteConfig
 from cssblog.content import Page, Post
-from cssblog.convert import Body, convert_bodies
+from cssblog.convert import Body, convert_bodies, source_name
 from cssblog.errors import ContentErrors, CssblogError
 from cssblog.fast_render import LastBuild
 from cssblog.feeds import render_comments_feed, render_feeds
@@ -160,9 +160,7 @@ def render_site(
         cache.recipes = memo.last_recipes()
         cache.article_digests = fingerprints.known(site.posts)
         cache.comment_digests = fingerprints.known(_views(cache.comment_threads))
-    changes = next_change(
-        sources.posts, now, drafts=drafts, close_after_days=config.comments.close_after_days
-    )
+    changes = next_change(sources.posts, now, close_after_days=config.comments.close_after_days)
     if warm is not None:
         warm.last = LastBuild(
             config, site, {p.source: p for p in visible}, {a.source: a for a in site.posts},
@@ -241,7 +239,7 @@ def _prepare(
     for item in items:
         found = memo.get(item.source) if memo is not None else None
         if found is None or found[0] is not item:
-            name = item.source.as_posix().removeprefix("content/")
+            name = source_name(item.source)
             if isinstance(item, Post):
                 url = urls.post_route(config.site.permalink, item.date, item.slug).url
             else:

@@ -169,7 +169,7 @@ class Preview:
                 if ahead is not None:  # the last good preview, whole again
                     page, undo = ahead
                     undo()
-                    self._forget(page.url)
+                    self._forget(page.key)
                     self._put_back.add(url_of(page.path))
                 raise
         self._read = read
@@ -190,13 +190,12 @@ class Preview:
         self._put_back = set()
         return outcome
 
-    def _forget(self, url: str) -> None:
-        """Have the next rebuild render the post page at ``url`` again and compare it with its
+    def _forget(self, key: str) -> None:
+        """Have the next rebuild render the page ``key`` names again and compare it with its
         file, which is still the page written ahead if putting the last good one back failed."""
         cache = self._cache
         if cache is None:
             return
-        key = f"post.html:{url}"
         cache.pages.pop(key, None)
         if cache.recipes is not None:
             cache.recipes.recipes.pop(key, None)

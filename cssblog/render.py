@@ -125,6 +125,11 @@ class PageJob:
     recipe: tuple[Any, ...]
     build: Callable[..., dict[str, Any]]
 
+    @property
+    def key(self) -> str:
+        """What names the page in the build cache: its template and URL."""
+        return f"{self.template}:{self.url}"
+
     def context(self, site: Site) -> dict[str, Any]:
         """The template variables of this page (besides ``site``)."""
         return self.build(site, *self.recipe)
@@ -161,7 +166,7 @@ def render_pages(
     for job in page_jobs(site, comments or {}, policy_html):
         page_urls.append(job.url)
         path = memo.path_of(job.url) if memo is not None else urls.page_route(job.url).path
-        key = f"{job.template}:{job.url}"
+        key = job.key
         if memo is None or not memo.unchanged(key, path, job.recipe):
             todo.append((len(files), key, job))
         files.append(OutputFile(path, None))

@@ -333,12 +333,12 @@ class _ArticleMemo:
         draft: bool,
     ) -> Article:
         if self._memo is None:
-            return _article(post, body, self._config, categories, tags, author, draft=draft)
+            return make_article(post, body, self._config, categories, tags, author, draft=draft)
         key = str(post.source)
         inputs = (self._shape, categories, tags, author, draft)
         found = self._memo.get(key)
         if found is None or found[0] is not post or found[1] is not body or found[2] != inputs:
-            made = _article(post, body, self._config, categories, tags, author, draft=draft)
+            made = make_article(post, body, self._config, categories, tags, author, draft=draft)
             found = (post, body, inputs, made)
         self._used[key] = found
         article: Article = found[3]
@@ -351,7 +351,7 @@ class _ArticleMemo:
             self._memo.update(self._used)
 
 
-def _article(
+def make_article(
     post: Post,
     body: RenderedMarkdown,
     config: SiteConfig,
@@ -361,6 +361,7 @@ def _article(
     *,
     draft: bool,
 ) -> Article:
+    """The post as the theme sees it, with its converted body, terms and author."""
     base = config.site.url
     is_cs = config.customer_service.category in post.categories
     url = urls.post_route(config.site.permalink, post.date, post.slug).url
@@ -498,8 +499,6 @@ def _related(
             continue
         # The best three have a score no lower than the third best score: rank only those.
         floor = sorted(scores.values(), reverse=True)[:RELATED_COUNT][-1]
-        ranked = sorted((-n, abs(at - here), url_at[at]) for at, n in scores.items() if n >= floor)[
-            :RELATED_COUNT
-        ]
-        result[article.url] = tuple(articles[position[u]] for _, _, u in ranked)
+        best = [(-n, abs(at - here), url_at[at], at) for at, n in scores.items() if n >= floor]
+        result[article.url] = tuple(articles[at] for *_, at in sorted(best)[:RELATED_COUNT])
     return result

@@ -62,12 +62,11 @@ def inputs_digest(settings: str, files: Sequence[SourceFile], theme: Theme) -> s
     return digest.hexdigest()
 
 
-def next_change(
-    posts: Sequence[Post], now: datetime, *, drafts: bool, close_after_days: int
-) -> datetime | None:
-    """The first moment after ``now`` at which the same sources publish differently (with
-    ``drafts`` shown, a scheduled post going live loses its badge, so that counts too)."""
-    # A scheduled post goes live: it appears, or, with drafts shown, loses its draft badge.
+def next_change(posts: Sequence[Post], now: datetime, *, close_after_days: int) -> datetime | None:
+    """The first moment after ``now`` at which the same sources publish differently.
+
+    A scheduled post going live counts whether drafts are shown or not: it appears, or it
+    loses its draft badge."""
     moments = [p.date for p in posts if not p.draft and p.date > now]
     if close_after_days:
         closing = timedelta(days=close_after_days)

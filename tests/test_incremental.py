@@ -249,7 +249,7 @@ def test_an_edit_makes_and_digests_only_the_edited_posts_article(
     digested: list[str] = []
     related: list[int] = []
     real_article, real_related, real_dataclass = (
-        site._article,
+        site.make_article,
         site._related,
         Fingerprints._dataclass,
     )
@@ -267,7 +267,7 @@ def test_an_edit_makes_and_digests_only_the_edited_posts_article(
             digested.append(getattr(value, "title", None) or value.author)
         return real_dataclass(self, value, names)
 
-    monkeypatch.setattr(site, "_article", article)
+    monkeypatch.setattr(site, "make_article", article)
     monkeypatch.setattr(site, "_related", chose_related)
     monkeypatch.setattr(Fingerprints, "_dataclass", dataclass)
     edit_body(root)
