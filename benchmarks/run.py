@@ -9,7 +9,8 @@ scenario the build is run --runs times as a separate process, timing the whole p
 clock) and recording its peak memory. Scenarios, run by run with the engines taking turns so
 that a noisy machine hurts them alike:
 
-  cold build       output and the engine's cache deleted first
+  cold build       output and the engine's cache moved aside first (into the work dir's
+                   set-aside/, deleted when the run ends: see "Cold builds" below)
   no-op rebuild    nothing changed since the last build
   edit one post    one mid-corpus post's body gets a new sentence (new text every run; the
                    original is put back and rebuilt, untimed, after each run)
@@ -19,6 +20,13 @@ that a noisy machine hurts them alike:
 With cssblog, the floor of a cold build is measured too: Python-Markdown alone (extra + toc,
 one converter reused, in one process) converting every post body of the corpus, --runs times;
 the report gives it divided by the CPUs, and cssblog's cold build as a multiple of that.
+
+Cold builds: the output and caches of the build before are renamed out of the way, not deleted.
+Deleting some 8,000 files seconds before a build creates as many again measures the file
+system rather than the engine: ext4 without a journal (this kind of machine's root file
+system) passes over inodes freed in the last minutes, so every file a cold build made then
+cost an inode-table scan, and cssblog's 0.65 s of writing became 3.5 to 19 s, Pelican's alike.
+Everything set aside is deleted once the timings are done.
 
 Prints a Markdown report: the results table, cssblog's ratios to each peer, what each engine
 wrote, and the machine. Progress goes to stderr. --json FILE saves every run's raw numbers.
@@ -282,12 +290,13 @@ class Engine:
                 digest.update(path.read_bytes())
         return digest.hexdigest()
 
-    def clean(self) -> None:
+    def clean(self, aside: Path) -> None:
+        """Move the output and caches into ``aside`` (on the same file system: a rename),
+        so that none of their files is freed just before the build that is timed."""
         for path in [self.output, *self.caches]:
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
+            if path.exists() or path.is_symlink():
+                aside.mkdir(parents=True, exist_ok=True)
+                path.rename(aside / f"{self.name}-{len(list(aside.iterdir())):04d}-{path.name}")
 
 
 def venv_script(name: str) -> str | None:
@@ -482,6 +491,8 @@ class Bench:
         self.results: dict[tuple[str, str], Result] = {}
         self.problems: list[str] = []
         self.floor_seconds: list[float] = []
+        self.aside = work / "set-aside"
+        """Outputs and caches moved out of the way before cold builds, deleted at the end."""
         self.floor_bodies = 0
 
     def check(self, engine: Engine, slug: str, text: str, present: bool, what: str) -> None:
@@ -555,7 +566,7 @@ class Bench:
     def cold(self) -> None:
         for run in range(self.runs):
             for engine in self.alive("cold"):
-                engine.clean()
+                engine.clean(self.aside)
                 self.timed(engine, "cold", run)
 
     def noop(self) -> None:
@@ -892,6 +903,7 @@ def main() -> int:
     if cssblog:
         bench.floor(corpus)
     info["load_after"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    shutil.rmtree(bench.aside, ignore_errors=True)  # only now: no build is timed after this
     info["other_cpus"] = round(watch.others(), 3)
     log(f"benchmark done in {time.perf_counter() - started:.0f} s")
 

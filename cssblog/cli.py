@@ -112,7 +112,7 @@ def _progress() -> Iterator[Callable[[int, int], None] | None]:
         if bar is None:
             bar = click.progressbar(length=total, label="Rendering", file=sys.stderr)
             bar.__enter__()
-        bar.update(1)
+        bar.update(done - bar.pos)
 
     try:
         yield update

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cssblog.markup import MarkdownRenderer, RenderedMarkdown, resolve_source_link
-from cssblog.workers import in_chunks, worth_it
+from cssblog.workers import forked, in_chunks, worth_it
 
 Progress = Callable[[int, int], None]
 
@@ -51,11 +51,14 @@ def convert_bodies(
     progress: Progress | None = None,
     keys: Sequence[tuple[Any, ...]] | None = None,
     renderer: MarkdownRenderer | None = None,
+    fork: bool = False,
 ) -> dict[Path, RenderedMarkdown]:
     """Every body converted to HTML, keyed by its source.
 
     ``keys`` are the bodies' :attr:`Body.key`, when the caller knows them already;
-    ``renderer`` converts the bodies done in this process (a new one without it).
+    ``renderer`` converts the bodies done in this process (a new one without it). With
+    ``fork`` (only from a process with no other threads) the work is shared with forked
+    copies of this process, which hold the bodies already; else with a pool of workers.
     """
     done: dict[Path, RenderedMarkdown] = {}
     todo: list[tuple[Body, tuple[Any, ...]]] = []
@@ -72,7 +75,7 @@ def convert_bodies(
     if progress is not None and done:
         progress(len(done), len(bodies))
     converted = _convert(
-        [b for b, _ in todo], links, workers, len(done), len(bodies), progress, renderer
+        [b for b, _ in todo], links, workers, len(done), len(bodies), progress, renderer, fork
     )
     for (body, key), rendered in zip(todo, converted, strict=True):
         done[body.source] = rendered
@@ -102,7 +105,18 @@ def _convert(
     total: int,
     progress: Progress | None,
     renderer: MarkdownRenderer | None,
+    fork: bool,
 ) -> list[RenderedMarkdown]:
+    if fork:
+        mine = renderer or MarkdownRenderer()
+        counted = [offset]
+
+        def tick(more: int) -> None:
+            counted[0] += more
+            if progress is not None:
+                progress(counted[0], total)
+
+        return forked(lambda body: _one(mine, body, links), todo, workers, tick)
     if not worth_it(todo, workers):
         renderer = renderer or MarkdownRenderer()
         results = []

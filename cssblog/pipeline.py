@@ -126,6 +126,7 @@ def render_site(
         progress=progress,
         keys=[key for *_, key in prepared],
         renderer=renderer,
+        fork=warm is None,
     )
     warnings = [*_link_warnings(items, rendered), *sources.warnings]
     site = build_model(

@@ -24,6 +24,9 @@ PARALLEL_MIN = 48
 FORK_MIN = 400
 """Fewer items than this are not shared out by :func:`forked` (a fork of a big process, and
 reading its results back, take some tens of milliseconds)."""
+RUNS_EACH = 16
+"""Into how many runs of consecutive items :func:`forked` cuts the items, for each process:
+enough that none waits long for the slowest at the end, few enough to be cheap to deal."""
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -63,43 +66,86 @@ def in_chunks(
         yield from pool.map(function, chunks, *([arg] * len(chunks) for arg in args))
 
 
-def forked(function: Callable[[Item], Result], items: Sequence[Item], workers: int) -> list[Result]:
+def forked(
+    function: Callable[[Item], Result],
+    items: Sequence[Item],
+    workers: int,
+    tick: Callable[[int], None] | None = None,
+) -> list[Result]:
     """``function(item)`` for each of ``items``, in order, shared out between this process and
-    ``workers - 1`` forked copies of it.
+    ``workers - 1`` forked copies of it; ``tick(n)`` is called as each ``n`` more are done.
 
     ``function`` may be a closure over anything (a copy sees it as this process does); its
-    results travel pickled. The items are dealt out in turn, so that kinds of item close
-    together in ``items`` are spread evenly. A copy that cannot be made, fails or is killed
-    leaves its items to this process, which does them itself: an error is then raised here,
-    where it can be shown.
+    results travel pickled. The items are cut into runs (:data:`RUNS_EACH` for each process),
+    and each process takes the next run not yet taken whenever it is free, so that one whose
+    runs turned out slower is helped by the others. A copy that cannot be made, fails or is
+    killed leaves its runs to this process, which does them itself: an error is then raised
+    here, where it can be shown.
     Fork only from a process with no other threads.
     """
     if workers <= 1 or len(items) < FORK_MIN or not hasattr(os, "fork"):
-        return [function(item) for item in items]
+        made = [function(item) for item in items]
+        if tick is not None:
+            tick(len(made))
+        return made
+    tick = tick or (lambda _: None)
+    size = -(-len(items) // (workers * RUNS_EACH))
+    runs = [range(i, min(i + size, len(items))) for i in range(0, len(items), size)]
     results: list[Any] = [None] * len(items)
+    done: set[int] = set()
     with contextlib.ExitStack() as stack:
-        children: dict[int, tuple[int, IO[bytes]]] = {}
+        children: dict[int, IO[bytes]] = {}
         stack.callback(_stop, children)
+        queue = _run_queue(len(runs))
+        stack.callback(os.close, queue)
         parent = os.getpid()
-        for share in range(1, workers):
+        for _ in range(1, workers):
             try:
                 spool = stack.enter_context(tempfile.TemporaryFile())
                 with _interrupts_held():  # a copy must never run this process's clean-up
                     pid = os.fork()
                     if pid == 0:
-                        _work(function, items[share::workers], spool, parent)
-                    children[share] = (pid, spool)  # known before a held Ctrl-C arrives
-            except OSError:  # no room for a copy or its results: this process does its share
+                        _work(function, items, runs, queue, spool, parent)
+                    children[pid] = spool  # known before a held Ctrl-C arrives
+            except OSError:  # no room for a copy or its results: this process does more
                 break
-        results[0::workers] = [function(item) for item in items[0::workers]]
-        for share in range(1, workers):
-            child = children.get(share)
-            theirs = _collect(*child, len(items[share::workers])) if child else None
-            children.pop(share, None)
-            if theirs is None:
-                theirs = [function(item) for item in items[share::workers]]
-            results[share::workers] = theirs
+        while (number := _next_run(queue)) is not None:
+            results[runs[number].start : runs[number].stop] = [
+                function(items[i]) for i in runs[number]
+            ]
+            done.add(number)
+            tick(len(runs[number]))
+        for pid in list(children):
+            for number, theirs in _collect(pid, children[pid]):
+                results[runs[number].start : runs[number].stop] = theirs
+                done.add(number)
+                tick(len(theirs))
+            del children[pid]  # reaped by _collect
+    for number, run in enumerate(runs):
+        if number not in done:  # taken by a copy that did not finish
+            results[run.start : run.stop] = [function(items[i]) for i in run]
+            tick(len(run))
     return results
+
+
+def _run_queue(count: int) -> int:
+    """A pipe holding the numbers ``0 .. count - 1`` and closed for writing: the read end.
+
+    Every number is written and read as 4 bytes, which a pipe passes whole, so each read by
+    any process takes the next number, once.
+    """
+    read, write = os.pipe()
+    try:
+        os.write(write, b"".join(n.to_bytes(4, "little") for n in range(count)))
+    finally:
+        os.close(write)
+    return read
+
+
+def _next_run(queue: int) -> int | None:
+    """The number of the next run not yet taken, or None when all are."""
+    data = os.read(queue, 4)
+    return int.from_bytes(data, "little") if data else None
 
 
 @contextlib.contextmanager
@@ -115,9 +161,9 @@ def _interrupts_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
-def _stop(children: dict[int, tuple[int, IO[bytes]]]) -> None:
+def _stop(children: dict[int, IO[bytes]]) -> None:
     """Kill and reap the copies still running (when this process failed or was stopped)."""
-    for pid, _ in children.values():
+    for pid in children:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):  # reaped already
@@ -125,20 +171,26 @@ def _stop(children: dict[int, tuple[int, IO[bytes]]]) -> None:
 
 
 def _work(
-    function: Callable[[Any], Any], items: Sequence[Any], spool: IO[bytes], parent: int
+    function: Callable[[Any], Any],
+    items: Sequence[Any],
+    runs: Sequence[range],
+    queue: int,
+    spool: IO[bytes],
+    parent: int,
 ) -> NoReturn:
-    """In a forked copy: pickle each result to ``spool``, then leave at once, running none of
-    the parent's clean-up (its buffers, locks and exit handlers are the parent's). A copy
-    whose parent is gone stops too: it holds the parent's open files, the build lock's among
-    them."""
+    """In a forked copy: take runs from ``queue`` and pickle each one's number and results to
+    ``spool``, then leave at once, running none of the parent's clean-up (its buffers, locks
+    and exit handlers are the parent's). A copy whose parent is gone stops too: it holds the
+    parent's open files, the build lock's among them."""
     code = 1
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         gc.freeze()  # the inherited objects stay shared: collections never walk them
-        for item in items:
+        while (number := _next_run(queue)) is not None:
             if os.getppid() != parent:
                 break
-            pickle.dump(function(item), spool, pickle.HIGHEST_PROTOCOL)
+            made = [function(items[i]) for i in runs[number]]
+            pickle.dump((number, made), spool, pickle.HIGHEST_PROTOCOL)
         else:
             spool.flush()
             code = 0
@@ -146,13 +198,17 @@ def _work(
         os._exit(code)
 
 
-def _collect(pid: int, spool: IO[bytes], count: int) -> list[Any] | None:
-    """The ``count`` results a copy left in ``spool``; None when it did not finish them."""
+def _collect(pid: int, spool: IO[bytes]) -> list[tuple[int, list[Any]]]:
+    """The runs a copy left in ``spool``, by number; none when it did not finish them all."""
     _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
-        return None
+        return []
+    size = spool.seek(0, os.SEEK_END)
     spool.seek(0)
+    made = []
     try:
-        return [pickle.load(spool) for _ in range(count)]
+        while spool.tell() < size:
+            made.append(pickle.load(spool))
     except (EOFError, pickle.UnpicklingError):
-        return None
+        return []
+    return made

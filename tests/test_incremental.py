@@ -374,10 +374,12 @@ def test_parallel_parsing_and_conversion_give_the_serial_bytes(
     build_site(serial, now=NOW, workers=1)
     ran = _spied_workers(monkeypatch)
     shared = _spied_forks(monkeypatch, gather)
+    converted = _spied_forks(monkeypatch, convert)
     build_site(parallel, now=NOW, workers=2)
-    # The sources are parsed in a forked copy (which has the files already), bodies in a pool.
-    assert ran == ["_convert_chunk"]
+    # Sources are parsed and bodies converted in a forked copy, which has the files already.
+    assert ran == []
     assert len(shared) == 1 and shared[0][0] > 60 and shared[0][1] == 2
+    assert len(converted) == 1 and converted[0][0] > 60 and converted[0][1] == 2  # and a page
     assert tree(serial / "output") == tree(parallel / "output")
 
 
@@ -388,8 +390,9 @@ def test_the_preview_parses_in_a_pool_never_forked(
     root = make_site(files, config=CONFIG)
     ran = _spied_workers(monkeypatch)
     shared = _spied_forks(monkeypatch, gather)
+    converted = _spied_forks(monkeypatch, convert)
     assert Preview(root, workers=2).rebuild(NOW).ok
-    assert ran == ["_parse_chunk", "_convert_chunk"] and shared == []
+    assert ran == ["_parse_chunk", "_convert_chunk"] and shared == converted == []
 
 
 def test_errors_found_in_workers_are_the_errors_found_in_order(
@@ -429,9 +432,9 @@ def _spied_forks(monkeypatch: pytest.MonkeyPatch, module: Any = render) -> list[
     shared: list[tuple[int, int]] = []
     real = module.forked
 
-    def spy(function: Any, items: Any, processes: int) -> Any:
+    def spy(function: Any, items: Any, processes: int, *rest: Any) -> Any:
         shared.append((len(items), processes))
-        return real(function, items, processes)
+        return real(function, items, processes, *rest)
 
     monkeypatch.setattr(module, "forked", spy)
     monkeypatch.setattr(workers, "FORK_MIN", 8)

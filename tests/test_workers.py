@@ -40,12 +40,26 @@ def test_results_are_in_order_and_those_of_one_process(count: int, processes: in
     assert _no_children_left()
 
 
-def test_copies_do_the_work() -> None:
-    pids = forked(lambda _: os.getpid(), list(range(40)), 3)
-    assert pids[0::3] == [PARENT] * 14
-    others = set(pids[1::3]) | set(pids[2::3])
-    assert len(others) == 2 and PARENT not in others
-    assert len(set(pids[1::3])) == 1 and len(set(pids[2::3])) == 1
+def _work_slowly(_: int) -> int:
+    time.sleep(0.01)
+    return os.getpid()
+
+
+def test_copies_do_the_work_in_runs_of_consecutive_items() -> None:
+    pids = forked(_work_slowly, list(range(96)), 3)  # 48 runs of 2 items
+    assert len(set(pids)) == 3 and PARENT in pids
+    assert all(pids[i] == pids[i + 1] for i in range(0, 96, 2))
+    assert _no_children_left()
+
+
+def test_a_slow_process_is_helped_by_the_others() -> None:
+    def work(i: int) -> int:
+        time.sleep(0.03 if os.getpid() == PARENT else 0.001)
+        return os.getpid()
+
+    pids = forked(work, list(range(64)), 2)
+    # Dealt in halves, this process would do 32 items; free sooner, the copy takes on more.
+    assert pids.count(PARENT) < 16
     assert _no_children_left()
 
 
@@ -104,8 +118,8 @@ def test_an_interrupt_while_waiting_for_a_copy_stops_and_reaps_it() -> None:
         raise KeyboardInterrupt
 
     def work(i: int) -> int:
-        if os.getpid() != PARENT:
-            time.sleep(0.05)  # the copy's share takes 1 s; this process's is done at once
+        # Each run the copy takes lasts 1 s; this process is done with the rest within 0.1 s.
+        time.sleep(0.5 if os.getpid() != PARENT else 0.002)
         return i
 
     before = signal.signal(signal.SIGALRM, interrupt)
