@@ -13,8 +13,12 @@ from typing import Any
 
 _CODE_BLOCK = re.compile(r'<pre><code class="language-([\w+#.-]+)">(.*?)</code></pre>', re.DOTALL)
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
-_RAW_TAGS = ("pre", "code", "kbd", "script", "style", "samp", "tt")
-_OPENING_CONTEXT = " \t\n([{\u2014\u2013-/"
+_RAW_TAG = re.compile(r"<\s*(/)?/*(?:pre|code|kbd|script|style|samp|tt)[/>]*(?:\s|$)", re.I)
+"""The start of a tag whose content is left as written (group 1: it closes one)."""
+_OPENING = r"(?<=[ \t\n(\[{\u2014\u2013\-/])"
+"""After one of these characters, a quote opens."""
+_OPENING_DOUBLE = re.compile(_OPENING + '"')
+_OPENING_SINGLE = re.compile(_OPENING + r"'(\S)")
 
 
 class Finisher:
@@ -60,37 +64,39 @@ def smarten(rendered: str) -> str:
     """SmartyPants-style punctuation in text nodes, never inside code or tags."""
     if not any(mark in rendered for mark in ("'", '"', "--", "...")):
         return rendered
-    parts = _TAG_OR_TEXT.split(rendered)
+    parts = _TAG_OR_TEXT.split(rendered)  # text at even places, tags at odd ones
     raw_depth = 0
     previous = " "
-    for index, part in enumerate(parts):
+    for index in range(0, len(parts), 2):
+        if index:
+            raw_depth = _raw_depth(parts[index - 1], raw_depth)
+        part = parts[index]
         if not part:
             continue
-        if part.startswith("<"):
-            name = part[1:].split(None, 1)[0].rstrip(">/").lower() if len(part) > 2 else ""
-            if name.lstrip("/") in _RAW_TAGS:
-                raw_depth += -1 if name.startswith("/") else 1
-                raw_depth = max(raw_depth, 0)
+        if part[0] == "<":  # a "<" never closed: read as a tag, as a browser would
+            raw_depth = _raw_depth(part, raw_depth)
             continue
         if raw_depth == 0:
-            parts[index] = _smarten_text(part, previous)
-        previous = parts[index][-1]
+            part = parts[index] = _smarten_text(part, previous)
+        previous = part[-1]
     return "".join(parts)
+
+
+def _raw_depth(tag: str, depth: int) -> int:
+    """How many raw elements (code, pre, ...) are open after ``tag``."""
+    raw = _RAW_TAG.match(tag)
+    return depth if raw is None else max(depth + (-1 if raw.group(1) else 1), 0)
 
 
 def _smarten_text(text: str, before: str) -> str:
     text = text.replace("---", "\u2014").replace("--", "\u2013").replace("...", "\u2026")
     if "'" not in text and '"' not in text:
         return text
-    out = []
-    prev = before
-    for i, char in enumerate(text):
-        if char == '"':
-            char = "\u201c" if prev in _OPENING_CONTEXT else "\u201d"
-        elif char == "'":
-            following = text[i + 1] if i + 1 < len(text) else " "
-            opening = prev in _OPENING_CONTEXT and not following.isdigit()
-            char = "\u2018" if opening and not following.isspace() else "\u2019"
-        out.append(char)
-        prev = char
-    return "".join(out)
+    # Each quote is decided by the character before it (``before`` for the first) and, for a
+    # single one, the character after it: prefixing ``before`` lets look-behinds see it.
+    text = _OPENING_DOUBLE.sub("\u201c", before + text).replace('"', "\u201d")
+    return _OPENING_SINGLE.sub(_single, text).replace("'", "\u2019")[1:]
+
+
+def _single(match: re.Match[str]) -> str:
+    return ("\u2019" if match.group(1).isdigit() else "\u2018") + match.group(1)

@@ -15,6 +15,20 @@ from cssblog.finish import Finisher, smarten
         ("<p>'Quoted' words</p>", "<p>\u2018Quoted\u2019 words</p>"),
         ("<p>a -- b --- c...</p>", "<p>a \u2013 b \u2014 c\u2026</p>"),
         ('<p><em>"emphasis"</em></p>', "<p><em>\u201cemphasis\u201d</em></p>"),
+        # Raw tags in any case, with attributes on other lines, or closed with stray slashes.
+        ('<PRE\nclass="x">"a"</PRE> "b"', '<PRE\nclass="x">"a"</PRE> \u201cb\u201d'),
+        (
+            "<script>'a'</script ><style>--</style>'b'",
+            "<script>'a'</script ><style>--</style>\u2018b\u2019",
+        ),
+        ("<presto>'a'</presto>", "<presto>\u2018a\u2019</presto>"),  # not <pre>
+        # A quote is decided by what comes before it, across tags.
+        ("<p>(<em>'x'</em>)</p>", "<p>(<em>\u2018x\u2019</em>)</p>"),
+        ("<p>a<em>'x'</em></p>", "<p>a<em>\u2019x\u2019</em></p>"),
+        ("<p>'</p><p>' 9</p>", "<p>\u2019</p><p>\u2019 9</p>"),
+        # A "<" never closed is read as a tag, and nothing around it breaks.
+        ('<p>"a"</p>< ', "<p>\u201ca\u201d</p>< "),
+        ("<p>x</p><code 'y'", "<p>x</p><code 'y'"),
     ],
 )
 def test_smart_punctuation_in_text(html: str, expected: str) -> None:
