@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cssblog.markup import MarkdownRenderer, RenderedMarkdown, resolve_source_link
-from cssblog.workers import forked, in_chunks, worth_it
+from cssblog.workers import fork_worth_it, forked, in_chunks, worth_it
 
 Progress = Callable[[int, int], None]
 
@@ -57,8 +57,8 @@ def convert_bodies(
 
     ``keys`` are the bodies' :attr:`Body.key`, when the caller knows them already;
     ``renderer`` converts the bodies done in this process (a new one without it). With
-    ``fork`` (only from a process with no other threads) the work is shared with forked
-    copies of this process, which hold the bodies already; else with a pool of workers.
+    ``fork`` (only from a process with no other threads) many bodies are shared with forked
+    copies of this process, which hold them already; else with a pool of workers.
     """
     done: dict[Path, RenderedMarkdown] = {}
     todo: list[tuple[Body, tuple[Any, ...]]] = []
@@ -107,7 +107,7 @@ def _convert(
     renderer: MarkdownRenderer | None,
     fork: bool,
 ) -> list[RenderedMarkdown]:
-    if fork:
+    if fork and fork_worth_it(todo, workers):
         mine = renderer or MarkdownRenderer()
         counted = [offset]
 

@@ -13,8 +13,10 @@ from typing import Any
 
 _CODE_BLOCK = re.compile(r'<pre><code class="language-([\w+#.-]+)">(.*?)</code></pre>', re.DOTALL)
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
-_RAW_TAG = re.compile(r"<\s*(/)?/*(?:pre|code|kbd|script|style|samp|tt)[/>]*(?:\s|$)", re.I)
-"""The start of a tag whose content is left as written (group 1: it closes one)."""
+_RAW_TAGS = frozenset({"pre", "code", "kbd", "script", "style", "samp", "tt"})
+"""The elements whose content is left as written."""
+_TAG_NAME = re.compile(r"<\s*(/?)/*([^\s/>]*)[/>]*(?:\s|$)")
+"""A tag's name (group 2) and whether it closes an element (group 1)."""
 _OPENING = r"(?<=[ \t\n(\[{\u2014\u2013\-/])"
 """After one of these characters, a quote opens."""
 _OPENING_DOUBLE = re.compile(_OPENING + '"')
@@ -84,8 +86,10 @@ def smarten(rendered: str) -> str:
 
 def _raw_depth(tag: str, depth: int) -> int:
     """How many raw elements (code, pre, ...) are open after ``tag``."""
-    raw = _RAW_TAG.match(tag)
-    return depth if raw is None else max(depth + (-1 if raw.group(1) else 1), 0)
+    tag_name = _TAG_NAME.match(tag)
+    if tag_name is None or tag_name.group(2).lower() not in _RAW_TAGS:
+        return depth
+    return max(depth + (-1 if tag_name.group(1) else 1), 0)
 
 
 def _smarten_text(text: str, before: str) -> str:

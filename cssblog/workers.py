@@ -27,6 +27,8 @@ reading its results back, take some tens of milliseconds)."""
 RUNS_EACH = 16
 """Into how many runs of consecutive items :func:`forked` cuts the items, for each process:
 enough that none waits long for the slowest at the end, few enough to be cheap to deal."""
+_RUNS_MAX = 1024
+"""At most this many runs: their numbers, 4 bytes each, fit in the smallest pipe (one page)."""
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -43,6 +45,11 @@ def worker_count() -> int:
 def worth_it(items: Sequence[Any], workers: int) -> bool:
     """Enough items for ``workers`` processes to pay for themselves."""
     return workers > 1 and len(items) >= PARALLEL_MIN
+
+
+def fork_worth_it(items: Sequence[Any], workers: int) -> bool:
+    """Enough items for :func:`forked` to share them out between ``workers`` processes."""
+    return workers > 1 and len(items) >= FORK_MIN and hasattr(os, "fork")
 
 
 def in_chunks(
@@ -83,13 +90,13 @@ def forked(
     here, where it can be shown.
     Fork only from a process with no other threads.
     """
-    if workers <= 1 or len(items) < FORK_MIN or not hasattr(os, "fork"):
+    if not fork_worth_it(items, workers):
         made = [function(item) for item in items]
         if tick is not None:
             tick(len(made))
         return made
     tick = tick or (lambda _: None)
-    size = -(-len(items) // (workers * RUNS_EACH))
+    size = -(-len(items) // min(workers * RUNS_EACH, _RUNS_MAX))
     runs = [range(i, min(i + size, len(items))) for i in range(0, len(items), size)]
     results: list[Any] = [None] * len(items)
     done: set[int] = set()
@@ -116,11 +123,12 @@ def forked(
             done.add(number)
             tick(len(runs[number]))
         for pid in list(children):
-            for number, theirs in _collect(pid, children[pid]):
+            _, status = os.waitpid(pid, 0)
+            left = children.pop(pid)  # reaped: its pid may be another process's from now on
+            for number, theirs in _collect(status, left):
                 results[runs[number].start : runs[number].stop] = theirs
                 done.add(number)
                 tick(len(theirs))
-            del children[pid]  # reaped by _collect
     for number, run in enumerate(runs):
         if number not in done:  # taken by a copy that did not finish
             results[run.start : run.stop] = [function(items[i]) for i in run]
@@ -131,12 +139,17 @@ def forked(
 def _run_queue(count: int) -> int:
     """A pipe holding the numbers ``0 .. count - 1`` and closed for writing: the read end.
 
-    Every number is written and read as 4 bytes, which a pipe passes whole, so each read by
-    any process takes the next number, once.
+    Every number is 4 bytes, all written before any is read, and every read asks for 4: so
+    each read by any process takes the next number whole, once.
     """
     read, write = os.pipe()
     try:
-        os.write(write, b"".join(n.to_bytes(4, "little") for n in range(count)))
+        data = b"".join(n.to_bytes(4, "little") for n in range(count))
+        while data:  # at most one page (see _RUNS_MAX): a pipe holds it whole
+            data = data[os.write(write, data) :]
+    except BaseException:
+        os.close(read)
+        raise
     finally:
         os.close(write)
     return read
@@ -187,20 +200,21 @@ def _work(
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         gc.freeze()  # the inherited objects stay shared: collections never walk them
         while (number := _next_run(queue)) is not None:
-            if os.getppid() != parent:
-                break
-            made = [function(items[i]) for i in runs[number]]
+            made = []
+            for i in runs[number]:
+                if os.getppid() != parent:
+                    os._exit(1)
+                made.append(function(items[i]))
             pickle.dump((number, made), spool, pickle.HIGHEST_PROTOCOL)
-        else:
-            spool.flush()
-            code = 0
+        spool.flush()
+        code = 0
     finally:
         os._exit(code)
 
 
-def _collect(pid: int, spool: IO[bytes]) -> list[tuple[int, list[Any]]]:
-    """The runs a copy left in ``spool``, by number; none when it did not finish them all."""
-    _, status = os.waitpid(pid, 0)
+def _collect(status: int, spool: IO[bytes]) -> list[tuple[int, list[Any]]]:
+    """The runs a copy that ended with ``status`` left in ``spool``, by number; none when it
+    did not finish them all."""
     if os.waitstatus_to_exitcode(status) != 0:
         return []
     size = spool.seek(0, os.SEEK_END)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,3 +78,12 @@ def tree(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
+
+
+def wait_for(flag: Path, seconds: float = 20) -> None:
+    """Wait until another process has made ``flag`` (so that tests of forked copies order
+    their processes by what they did, not by sleeping)."""
+    deadline = time.monotonic() + seconds
+    while not flag.exists():
+        assert time.monotonic() < deadline, f"{flag.name} never came"
+        time.sleep(0.002)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,20 @@ def test_many_warnings_are_summarised_unless_verbose(
     assert "25 warnings" in short.output
     full = runner.invoke(main, ["build", "--site", str(root), "--verbose"])
     assert full.output.count("Warning:") == 25
+
+
+def test_a_build_loads_no_other_command_and_every_command_is_listed() -> None:
+    script = (
+        "import sys; from cssblog.cli import main, LAZY_COMMANDS; import cssblog.build; "
+        "print(sorted(m for m in sys.modules if m in LAZY_COMMANDS.values() "
+        "or m in ('cssblog.serve', 'cssblog.deploy.deployment', 'cssblog.intake')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"
+    listed = CliRunner().invoke(main, ["--help"]).output
+    for name in ("build", "comments", "deploy", "init", "intake", "new", "serve"):
+        assert re.search(rf"^  {name} ", listed, re.MULTILINE), name
+    assert CliRunner().invoke(main, ["serve", "--help"]).exit_code == 0
+    assert CliRunner().invoke(main, ["nonesuch"]).exit_code == 2

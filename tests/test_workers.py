@@ -8,12 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from cssblog import workers
 from cssblog.workers import forked
+from tests.conftest import wait_for
 
 PARENT = os.getpid()
 
@@ -63,37 +65,70 @@ def test_a_slow_process_is_helped_by_the_others() -> None:
     assert _no_children_left()
 
 
-def test_a_copy_that_fails_leaves_its_items_to_this_process() -> None:
+def _after_the_copy(flag: Path, work: Callable[[int], int]) -> Callable[[int], int]:
+    """``work``, but this process does not start on its first item before a copy has written
+    ``flag``: so that the copy surely takes the items of interest."""
+    begun: list[int] = []
+
+    def gated(i: int) -> int:
+        if os.getpid() == PARENT and not begun:
+            begun.append(i)
+            wait_for(flag)
+        return work(i)
+
+    return gated
+
+
+def test_a_copy_that_fails_leaves_its_items_to_this_process(tmp_path: Path) -> None:
+    flag = tmp_path / "failed"
+
     def work(i: int) -> int:
-        if os.getpid() != PARENT and i == 7:
+        if os.getpid() != PARENT and not flag.exists():
+            flag.write_text(str(i))
             raise RuntimeError("only in the copy")
         return i * i
 
-    assert forked(work, list(range(20)), 2) == [i * i for i in range(20)]
+    assert forked(_after_the_copy(flag, work), list(range(20)), 2) == [i * i for i in range(20)]
+    assert flag.exists()
     assert _no_children_left()
 
 
-def test_a_copy_that_is_killed_leaves_its_items_to_this_process() -> None:
+def test_a_copy_that_is_killed_leaves_its_items_to_this_process(tmp_path: Path) -> None:
+    flag = tmp_path / "killed"
+
     def work(i: int) -> int:
-        if os.getpid() != PARENT and i == 9:
+        if os.getpid() != PARENT and not flag.exists():
+            flag.write_text(str(i))
             os.kill(os.getpid(), signal.SIGKILL)
         return i + 1
 
-    assert forked(work, list(range(20)), 2) == [i + 1 for i in range(20)]
+    assert forked(_after_the_copy(flag, work), list(range(20)), 2) == [i + 1 for i in range(20)]
+    assert flag.exists()
     assert _no_children_left()
 
 
-def test_an_error_is_raised_here_and_no_copy_is_left_running() -> None:
+@pytest.mark.parametrize("processes", [2, 3])
+def test_an_error_is_raised_here_and_no_copy_is_left_running(
+    tmp_path: Path, processes: int
+) -> None:
     def work(i: int) -> int:
         if i == 11:
             raise ValueError(f"item {i}")
         return i
 
-    with pytest.raises(ValueError, match="item 11"):
-        forked(work, list(range(30)), 2)
+    with pytest.raises(ValueError, match="item 11"):  # met by this process
+        forked(work, list(range(30)), processes)
     assert _no_children_left()
-    with pytest.raises(ValueError, match="item 11"):  # an item of the copy's share, too
-        forked(work, list(range(30)), 3)
+
+    flag = tmp_path / f"met by a copy of {processes}"
+
+    def in_a_copy(i: int) -> int:
+        if i == 11 and os.getpid() != PARENT:
+            flag.touch()
+        return work(i)
+
+    with pytest.raises(ValueError, match="item 11"):  # met by a copy first, raised here
+        forked(_after_the_copy(flag, in_a_copy), list(range(30)), processes)
     assert _no_children_left()
 
 
@@ -113,17 +148,24 @@ def test_a_copy_that_cannot_be_made_leaves_its_items_to_this_process(
     ]
 
 
-def test_an_interrupt_while_waiting_for_a_copy_stops_and_reaps_it() -> None:
+def test_an_interrupt_while_waiting_for_a_copy_stops_and_reaps_it(tmp_path: Path) -> None:
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
 
+    flag = tmp_path / "copy at work"
+    begun: list[int] = []
+
     def work(i: int) -> int:
-        # Each run the copy takes lasts 1 s; this process is done with the rest within 0.1 s.
-        time.sleep(0.5 if os.getpid() != PARENT else 0.002)
+        if os.getpid() != PARENT:
+            flag.touch()
+            time.sleep(5)  # the copy is still at its first item when the interrupt comes
+        elif not begun:
+            begun.append(i)
+            wait_for(flag)
+            signal.setitimer(signal.ITIMER_REAL, 0.5)  # timers are not inherited by a fork
         return i
 
     before = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, 0.3)  # timers are not inherited by a fork
     try:
         with pytest.raises(KeyboardInterrupt):
             forked(work, list(range(40)), 2)
@@ -151,7 +193,7 @@ def test_a_copy_whose_parent_is_killed_stops_and_lets_go_of_its_files(tmp_path: 
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
     int(parent.stdout.readline())
-    time.sleep(0.5)  # both processes are working through their 10 s shares
+    time.sleep(0.5)  # both processes are working through their runs of 0.7 s
     parent.kill()
     parent.wait()
     deadline = time.monotonic() + 3

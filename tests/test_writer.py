@@ -18,7 +18,7 @@ from cssblog.build import build_lock, build_site
 from cssblog.errors import BuildLockedError, ContentErrors, CssblogError, UnsafeOutputError
 from cssblog.render import OutputFile
 from cssblog.writer import JOURNAL, MARKER, check_output_dir, write_outputs
-from tests.conftest import NOW, MakeSite, post, tree
+from tests.conftest import NOW, MakeSite, post, tree, wait_for
 
 
 def files(**named: str) -> list[OutputFile]:
@@ -80,12 +80,12 @@ def test_failed_write_leaves_previous_output_intact(
     attempts = tmp_path / "attempts"
 
     parent = os.getpid()
-    slowed: list[str] = []
+    begun: list[str] = []
 
     def full_disk(file: str, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        if os.getpid() == parent and not slowed:  # with 2 processes, the copy reaches b first
-            slowed.append(file)
-            time.sleep(0.3)
+        if processes == 2 and os.getpid() == parent and not begun:
+            begun.append(file)  # this process waits at its first file: the copy reaches b
+            wait_for(attempts)
         if file.endswith("/b"):
             with attempts.open("a") as noted:  # which process tried to write b
                 noted.write(f"{os.getpid()}\n")
@@ -112,9 +112,15 @@ def test_files_written_by_two_processes_are_those_of_one(
     real = workers.forked
     parent = os.getpid()
 
+    started = tmp_path / "copy started"
+    begun: list[Any] = []
+
     def noted(function: Any, item: Any) -> tuple[Any, int]:
-        if os.getpid() == parent and item.path == many[0].path:
-            time.sleep(0.1)  # time for the copy to start and take its share
+        if os.getpid() != parent:
+            started.touch()
+        elif not begun:  # this process waits at its first file until the copy has begun
+            begun.append(item)
+            wait_for(started)
         return function(item), os.getpid()
 
     def spy(function: Any, items: Any, processes: int, *rest: Any) -> Any:  # who wrote each
