@@ -141,16 +141,20 @@ def test_many_warnings_are_summarised_unless_verbose(
     assert full.output.count("Warning:") == 25
 
 
-def test_a_build_loads_no_other_command_and_every_command_is_listed() -> None:
+def test_a_build_loads_no_other_command_and_every_command_is_listed(make_site: MakeSite) -> None:
+    root = make_site({"content/posts/a.md": post("A post", "2026-01-01")})
     script = (
-        "import sys; from cssblog.cli import main, LAZY_COMMANDS; import cssblog.build; "
+        "import sys; from cssblog.cli import main, LAZY_COMMANDS\n"
+        "try:\n    main(['build', '--site', sys.argv[1]])\nexcept SystemExit as end:\n"
+        "    assert not end.code, end.code\n"
         "print(sorted(m for m in sys.modules if m in LAZY_COMMANDS.values() "
         "or m in ('cssblog.serve', 'cssblog.deploy.deployment', 'cssblog.intake')))"
     )
-    loaded = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    ).stdout
-    assert loaded.strip() == "[]"
+    built = subprocess.run(
+        [sys.executable, "-c", script, str(root)], capture_output=True, text=True, check=True
+    )
+    assert (root / "output/index.html").is_file()
+    assert built.stdout.strip().splitlines()[-1] == "[]"
     listed = CliRunner().invoke(main, ["--help"]).output
     for name in ("build", "comments", "deploy", "init", "intake", "new", "serve"):
         assert re.search(rf"^  {name} ", listed, re.MULTILINE), name
