@@ -109,12 +109,13 @@ def _convert(
 ) -> list[RenderedMarkdown]:
     if fork and fork_worth_it(todo, workers):
         mine = renderer or MarkdownRenderer()
-        counted = [offset]
+        counted = offset
 
         def tick(more: int) -> None:
-            counted[0] += more
+            nonlocal counted
+            counted += more
             if progress is not None:
-                progress(counted[0], total)
+                progress(counted, total)
 
         return forked(lambda body: _one(mine, body, links), todo, workers, tick)
     if not worth_it(todo, workers):

@@ -100,6 +100,12 @@ def forked(
     runs = [range(i, min(i + size, len(items))) for i in range(0, len(items), size)]
     results: list[Any] = [None] * len(items)
     done: set[int] = set()
+
+    def put(number: int, made: list[Any]) -> None:
+        results[runs[number].start : runs[number].stop] = made
+        done.add(number)
+        tick(len(made))
+
     with contextlib.ExitStack() as stack:
         children: dict[int, IO[bytes]] = {}
         stack.callback(_stop, children)
@@ -117,22 +123,15 @@ def forked(
             except OSError:  # no room for a copy or its results: this process does more
                 break
         while (number := _next_run(queue)) is not None:
-            results[runs[number].start : runs[number].stop] = [
-                function(items[i]) for i in runs[number]
-            ]
-            done.add(number)
-            tick(len(runs[number]))
+            put(number, [function(items[i]) for i in runs[number]])
         for pid in list(children):
             _, status = os.waitpid(pid, 0)
             left = children.pop(pid)  # reaped: its pid may be another process's from now on
             for number, theirs in _collect(status, left):
-                results[runs[number].start : runs[number].stop] = theirs
-                done.add(number)
-                tick(len(theirs))
+                put(number, theirs)
     for number, run in enumerate(runs):
         if number not in done:  # taken by a copy that did not finish
-            results[run.start : run.stop] = [function(items[i]) for i in run]
-            tick(len(run))
+            put(number, [function(items[i]) for i in run])
     return results
 
 

@@ -87,7 +87,9 @@ def test_failed_write_leaves_previous_output_intact(
             begun.append(file)  # this process waits at its first file until the copy failed
             wait_for(attempts)
         # The disk is full for b, or with a copy, for the first file the copy writes.
-        if file.endswith("/b") if processes == 1 else os.getpid() != parent and not begun:
+        in_copy = os.getpid() != parent
+        full = (in_copy and not begun) if processes == 2 else file.endswith("/b")
+        if full:
             begun.append(file)
             attempts.write_text(f"{os.getpid()} {file}")
             raise OSError(28, "No space left on device")
