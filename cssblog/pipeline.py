@@ -279,16 +279,21 @@ def _outputs(
     env: Any,
     workers: int,
 ) -> tuple[OutputFile, ...]:
+    feeds: list[OutputFile] = []
+
+    def make_feeds() -> None:  # while forked copies render pages: the feeds need no page
+        feeds.extend(render_feeds(site, memo))
+        feeds.append(render_comments_feed(site, comments.recent, memo))
+
     pages, page_urls, template_errors = render_pages(
         site, env, comments.sections, policy_html if config.comments.policy else "", memo,
-        workers=workers,
+        workers=workers, meanwhile=make_feeds,
     )  # fmt: skip
     if template_errors:
         raise ContentErrors(template_errors)
     return (
         *pages,
-        *render_feeds(site, memo),
-        render_comments_feed(site, comments.recent, memo),
+        *feeds,
         *render_sitemap(site, page_urls),
         *collect_static(theme, sources.files),
     )

@@ -152,13 +152,15 @@ def render_pages(
     policy_html: str = "",
     memo: OutputMemo | None = None,
     workers: int = 1,
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[tuple[OutputFile, ...], tuple[str, ...], tuple[CssblogError, ...]]:
     """Every HTML page of the site, their URLs, and every template error (with file and line).
 
     With a ``memo``, pages whose inputs did not change since the last build are not rendered:
     they come back as :class:`OutputFile` without data, meaning "keep the file you have".
     Enough pages to render are shared out between ``workers`` processes (forked: a process
-    with other threads must pass 1).
+    with other threads must pass 1); ``meanwhile()`` is called once, in this process, while
+    they render (see :func:`~cssblog.workers.forked`).
     """
     files: list[OutputFile] = []
     page_urls: list[str] = []
@@ -187,7 +189,7 @@ def render_pages(
 
     errors: list[CssblogError] = []
     failed: set[int] = set()
-    done = forked(render, [(key, job) for _, key, job in todo], workers)
+    done = forked(render, [(key, job) for _, key, job in todo], workers, meanwhile=meanwhile)
     for (index, key, job), result in zip(todo, done, strict=True):
         if isinstance(result, CssblogError):
             errors.append(result)

@@ -78,9 +78,15 @@ def forked(
     items: Sequence[Item],
     workers: int,
     tick: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Result]:
     """``function(item)`` for each of ``items``, in order, shared out between this process and
     ``workers - 1`` forked copies of it; ``tick(n)`` is called as each ``n`` more are done.
+
+    ``meanwhile()``, when given, is called once in this process while the copies start on the
+    items (before the items, when there are no copies): work of the caller's own that then uses
+    a core a stage in one process would leave idle, while the copies take the runs this
+    process has not reached.
 
     ``function`` may be a closure over anything (a copy sees it as this process does); its
     results travel pickled. The items are cut into runs (:data:`RUNS_EACH` for each process),
@@ -91,6 +97,8 @@ def forked(
     Fork only from a process with no other threads.
     """
     if not fork_worth_it(items, workers):
+        if meanwhile is not None:
+            meanwhile()
         made = [function(item) for item in items]
         if tick is not None:
             tick(len(made))
@@ -122,6 +130,8 @@ def forked(
                     children[pid] = spool  # known before a held Ctrl-C arrives
             except OSError:  # no room for a copy or its results: this process does more
                 break
+        if meanwhile is not None:
+            meanwhile()
         while (number := _next_run(queue)) is not None:
             put(number, [function(items[i]) for i in runs[number]])
         for pid in list(children):

@@ -15,7 +15,7 @@ from cssblog import convert, gather, pipeline, render, site, workers
 from cssblog.build import CACHE_DIR, build_site
 from cssblog.comments import dedupe, publish
 from cssblog.comments.publish import CommentView
-from cssblog.errors import ContentErrors
+from cssblog.errors import ContentErrors, CssblogError
 from cssblog.fingerprint import Fingerprints
 from cssblog.preview import Preview
 from tests.comment_helpers import comment_file
@@ -432,9 +432,9 @@ def _spied_forks(monkeypatch: pytest.MonkeyPatch, module: Any = render) -> list[
     shared: list[tuple[int, int]] = []
     real = module.forked
 
-    def spy(function: Any, items: Any, processes: int, *rest: Any) -> Any:
+    def spy(function: Any, items: Any, processes: int, *rest: Any, **named: Any) -> Any:
         shared.append((len(items), processes))
-        return real(function, items, processes, *rest)
+        return real(function, items, processes, *rest, **named)
 
     monkeypatch.setattr(module, "forked", spy)
     monkeypatch.setattr(workers, "FORK_MIN", 8)
@@ -651,6 +651,45 @@ def test_a_build_rewrites_only_the_cache_shards_it_changed(make_site: MakeSite) 
     after_approval = _shard_times(root)
     assert after_approval["posts"] == after_edit["posts"]
     assert after_approval["comments"] != after_edit["comments"]
+
+
+def _cache_but_state(root: Path) -> dict[str, bytes]:
+    """The cache folder's files, but the record of the last build's inputs (a build forgets
+    it as it begins)."""
+    return {k: v for k, v in tree(root / CACHE_DIR).items() if not k.startswith("state-")}
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_failed_write_leaves_the_cache_of_the_last_build(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, processes: int
+) -> None:
+    from cssblog import writer
+
+    monkeypatch.setattr(workers, "FORK_MIN", 4)
+    root = make_site(_files(12), config=CONFIG)
+    build_site(root, now=NOW, workers=processes)
+    cache_before, output_before = _cache_but_state(root), tree(root / "output")
+    edit_body(root)
+    approve_comment(root)  # every shard changes: each one is written, then thrown away
+
+    def full_disk(file: str, *args: Any, **kwargs: Any) -> Any:
+        if file.endswith("index.html"):
+            raise OSError(28, "No space left on device")
+        return open(file, *args, **kwargs)  # noqa: PTH123
+
+    monkeypatch.setattr(writer, "open", full_disk, raising=False)
+    with pytest.raises(CssblogError, match="No space left"):
+        build_site(root, now=NOW, workers=processes)
+    assert _cache_but_state(root) == cache_before  # no shard replaced, none left half-made
+    assert tree(root / "output") == output_before
+    monkeypatch.undo()
+    shard = next((root / CACHE_DIR).glob("*.posts.pickle"))
+    killed = shard.with_name(f".{shard.name}.999999999-0a1b2c3d")  # a killed build's, half made
+    killed.write_bytes(b"half a pickle")
+    build_site(root, now=NOW, workers=processes)
+    assert tree(root / "output") == cold_copy(root, tmp_path)
+    assert not killed.exists()
+    assert not [p.name for p in (root / CACHE_DIR).iterdir() if p.name.startswith(".")]
 
 
 def test_the_one_file_cache_of_format_4_is_removed_on_the_next_save(

@@ -139,6 +139,47 @@ def test_few_items_stay_in_this_process() -> None:
     assert forked(lambda _: os.getpid(), [1, 2, 3], 2) == [PARENT] * 3
 
 
+def test_meanwhile_runs_once_here_while_the_copies_work(tmp_path: Path) -> None:
+    flag = tmp_path / "a copy has worked"
+    calls: list[tuple[int, bool]] = []
+
+    def work(_: int) -> int:
+        if os.getpid() != PARENT:
+            flag.touch()
+        return os.getpid()
+
+    def meanwhile() -> None:
+        wait_for(flag)  # returns only once a copy has done an item: they work side by side
+        calls.append((os.getpid(), flag.exists()))
+
+    pids = forked(work, list(range(40)), 2, meanwhile=meanwhile)
+    assert calls == [(PARENT, True)]
+    assert len(pids) == 40 and any(pid != PARENT for pid in pids)
+    assert _no_children_left()
+
+
+def test_meanwhile_with_no_copies_comes_before_the_items() -> None:
+    order: list[str] = []
+
+    def work(i: int) -> int:
+        order.append(f"item {i}")
+        return i
+
+    assert forked(work, [1, 2], 2, meanwhile=lambda: order.append("meanwhile")) == [1, 2]
+    assert order == ["meanwhile", "item 1", "item 2"]
+    assert forked(work, [], 2, meanwhile=lambda: order.append("again")) == []
+    assert order[-1] == "again"
+
+
+def test_an_error_meanwhile_is_raised_and_no_copy_is_left_running() -> None:
+    def meanwhile() -> None:
+        raise OSError("no room for the cache")
+
+    with pytest.raises(OSError, match="no room"):
+        forked(_work_slowly, list(range(40)), 3, meanwhile=meanwhile)
+    assert _no_children_left()
+
+
 def test_a_copy_that_cannot_be_made_leaves_its_items_to_this_process(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
