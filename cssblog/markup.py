@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import markdown
 from markdown import util
+from markdown.blockprocessors import BlockProcessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from cssblog.finish import Finisher, smarten
@@ -165,6 +166,74 @@ def _quick_inline(md: markdown.Markdown) -> None:
         md.treeprocessors.register(_QuickInline(md), "inline", 20)
 
 
+_BLOCK_NEEDS = {
+    (
+        "hashheader",
+        r"(?:^|\n)(?P<level>#{1,6})(?P<header>(?:\\.|[^\\#]|#+(?=[^#\n]))*?)#*(?:\n|$)",
+    ): ("#",),
+    ("setextheader", r"^.*?\n(?:=+|-+)[ ]*(\n|$)"): ("\n=", "\n-"),
+    (
+        "hr",
+        r"^[ ]{0,3}(?=(?P<atomicgroup>(-+[ ]{0,2}){3,}|(_+[ ]{0,2}){3,}|(\*+[ ]{0,2}){3,}))"
+        r"(?P=atomicgroup)[ ]*$",
+    ): ("-", "_", "*"),
+    ("deflist", r"(^|\n)[ ]{0,3}:[ ]{1,3}(.*?)(\n|$)"): (": ",),
+    ("quote", r"(^|\n)[ ]{0,3}>[ ]?(.*)"): (">",),
+    ("footnote", r"^[ ]{0,3}\[\^([^\]]*)\]:[ ]*(.*)$"): ("[^",),
+    ("abbr", r"^[*]\[(?P<abbr>[^\\]*?)\][ ]?:[ ]*\n?[ ]*(?P<title>.*)$"): ("*[",),
+    (
+        "reference",
+        r"^[ ]{0,3}\[([^\[\]]*)\]:[ ]*(?:\n[ ]*)?([^\s]+)[ ]*(?:\n[ ]*)?"
+        r'((["\'])(.*)\4[ ]*|\((.*)\)[ ]*)?$',
+    ): ("]:",),
+}
+"""For Python-Markdown's block processors, by name and regular expression: a block holding
+none of these strings cannot match it, and the processor then leaves the block to the next
+one (its ``test`` is false, or its ``run`` puts the block back and returns False). A processor
+not listed here, or with another expression (another version's), is always tried."""
+
+
+class _Guarded(BlockProcessor):
+    """A block processor that passes over a block holding none of the strings its regular
+    expression needs, and is otherwise the processor it stands for.
+
+    Python-Markdown tries each block processor on each block in turn, most of them by
+    searching the whole block with a regular expression: the strings are found far sooner.
+    """
+
+    def __init__(self, processor: BlockProcessor, needs: tuple[str, ...]) -> None:
+        super().__init__(processor.parser)
+        self.processor = processor
+        self.needs = needs
+
+    def test(self, parent: ET.Element, block: str) -> bool:
+        for text in self.needs:
+            if text in block:
+                return self.processor.test(parent, block)
+        return False
+
+    def run(self, parent: ET.Element, blocks: list[str]) -> bool | None:
+        return self.processor.run(parent, blocks)
+
+
+def _quick_blocks(md: markdown.Markdown) -> None:
+    """Put each block processor listed in :data:`_BLOCK_NEEDS` behind a :class:`_Guarded`, in
+    its place, in Python-Markdown 3 (whose block parser tries them as that expects)."""
+    registry = md.parser.blockprocessors
+    priorities = getattr(registry, "_priority", None)
+    if markdown.__version_info__[0] != 3 or priorities is None:
+        return
+    for item in list(priorities):
+        name: str = item.name
+        if name not in registry:
+            continue
+        processor: BlockProcessor = registry[name]
+        regex = getattr(processor, "SEARCH_RE", getattr(processor, "RE", None))
+        needs = _BLOCK_NEEDS.get((name, str(getattr(regex, "pattern", regex))))
+        if needs is not None:
+            registry.register(_Guarded(processor, needs), name, item.priority)
+
+
 class MarkdownRenderer:
     """A reusable Python-Markdown converter with the house extensions."""
 
@@ -188,6 +257,7 @@ class MarkdownRenderer:
             output_format="html",
         )
         _quick_inline(self._md)
+        _quick_blocks(self._md)
         self._finisher = Finisher()
         self._links = _SourceLinks(self._md)
         self._md.treeprocessors.register(self._links, "source_links", 1)

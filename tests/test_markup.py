@@ -1,4 +1,5 @@
-"""Markdown conversion: the quick inline processor gives exactly the stock processor's HTML."""
+"""Markdown conversion: the quick inline processor and the guarded block processors give
+exactly the stock processors' HTML."""
 
 from __future__ import annotations
 
@@ -36,14 +37,23 @@ BLOCKS = [
     "    indented code\n", "```python\nx = 'a<b' * 2\n```\n", "| a | b |\n|---|:-:|\n| 1 | 2 |\n",
     "[r]: https://example.org/ref\n", "[^1]: A note with *emphasis*.\n",
     "*[HTML]: Hyper Text\n", "Term\n: Definition\n", "<div markdown=\"1\">*in html*</div>\n",
+    "---\n", "* * *\n", "___\n", "- - -\n", "--\n", "Title\n=====\n", "Title\n---\n",
+    "Text\n# Heading in a paragraph\n", "> > nested\n> quote\n", "Term\n:   Indented definition\n",
+    "[r2]: <https://example.org/2> \"Title\"\n", "[r3]: /three (Three)\n",
+    "text [^2]\n\n[^2]: Two.\n",
+    "a: b\n", "x]: y\n", "#hashtag\n", "1 > 0\n",
 ]  # fmt: skip
 
 
 def _stock() -> MarkdownRenderer:
-    """The house converter with Python-Markdown's own inline processor put back."""
+    """The house converter with Python-Markdown's own inline and block processors put back."""
     renderer = MarkdownRenderer()
     md = renderer._md
     md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    registry = md.parser.blockprocessors
+    for item in list(registry._priority):
+        if isinstance(registry[item.name], markup._Guarded):
+            registry.register(registry[item.name].processor, item.name, item.priority)
     return renderer
 
 
@@ -59,6 +69,12 @@ def test_the_quick_processor_is_the_one_in_use() -> None:
     assert isinstance(md.treeprocessors["inline"], markup._QuickInline)
     # Every stock pattern of the house extensions has its needed strings known.
     assert all(p.pattern in markup._NEEDS for p in md.inlinePatterns)
+    # So has each block processor that searches every block: all are guarded.
+    guarded = {name for name, _ in markup._BLOCK_NEEDS}
+    assert {n for n in guarded if isinstance(md.parser.blockprocessors[n], markup._Guarded)} == (
+        guarded
+    )
+    assert not any(isinstance(p, markup._Guarded) for p in _stock()._md.parser.blockprocessors)
 
 
 @settings(max_examples=400, deadline=None)
@@ -98,6 +114,30 @@ def test_a_text_without_a_patterns_needed_strings_never_matches_it(text: str) ->
             assert re.compile(pattern, re.DOTALL | re.UNICODE).search(text) is None, pattern
 
 
+def _block_expressions() -> list[tuple[str, re.Pattern[str]]]:
+    """Each guarded block processor's name and its regular expression, as it searches."""
+    found = []
+    for processor in _stock()._md.parser.blockprocessors:
+        regex = getattr(processor, "SEARCH_RE", getattr(processor, "RE", None))
+        for (name, pattern), _ in markup._BLOCK_NEEDS.items():
+            if isinstance(regex, re.Pattern) and regex.pattern == pattern:
+                found.append((name, regex))
+    return found
+
+
+BLOCK_EXPRESSIONS = _block_expressions()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="#=-_*: \n>[]^\\'\"()<x0.a", max_size=40))
+def test_a_block_without_a_processors_needed_strings_never_matches_it(text: str) -> None:
+    assert len(BLOCK_EXPRESSIONS) == len(markup._BLOCK_NEEDS)
+    for name, regex in BLOCK_EXPRESSIONS:
+        needs = next(v for (n, _), v in markup._BLOCK_NEEDS.items() if n == name)
+        if not any(n in text for n in needs):
+            assert regex.search(text) is None, name
+
+
 def test_a_pattern_it_does_not_know_is_always_tried() -> None:
     renderer = MarkdownRenderer()
     md: markdown.Markdown = renderer._md
@@ -113,6 +153,8 @@ def test_the_stock_processor_stays_where_the_quick_one_may_not_fit(
     with monkeypatch.context() as patched:
         patched.setattr(markdown, "__version_info__", (4, 0, 0, "final", 0))
         assert type(MarkdownRenderer()._md.treeprocessors["inline"]) is InlineProcessor
+        blocks = MarkdownRenderer()._md.parser.blockprocessors
+        assert not any(isinstance(p, markup._Guarded) for p in blocks)
     with monkeypatch.context() as patched:
         patched.delattr(InlineProcessor, "_InlineProcessor__applyPattern")
         assert type(MarkdownRenderer()._md.treeprocessors["inline"]) is InlineProcessor
