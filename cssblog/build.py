@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from cssblog import collector
-from cssblog.cache import StagedCache, cache_file, cache_key, carry_over, load_cache, stage_cache
+from cssblog.cache import cache_file, cache_key, carry_over, load_cache, save_cache
 from cssblog.config import SiteConfig, load_config
 from cssblog.errors import BuildLockedError, CssblogError
 from cssblog.sources import SourceFile, read_sources
@@ -119,23 +119,10 @@ def _full_build(
         workers=workers, read=handed.pop(), compiled=config.root / CACHE_DIR / COMPILED_TEMPLATES,
     )  # fmt: skip
     workers = worker_count() if workers is None else workers
+    report = write_outputs(target, result.files, previous.manifest, workers=workers)
     cache.manifest = frozenset(str(f.path) for f in result.files)
-    counts: dict[str, int] = {}
-    staged: list[StagedCache] = []
-
-    def meanwhile() -> None:  # while forked copies write the files
-        counts.update(inbox_counts(config, result.comments, now, cache.duplicate_groups))
-        staged.append(stage_cache(store, cache, previous))
-
-    try:
-        report = write_outputs(
-            target, result.files, previous.manifest, workers=workers, meanwhile=meanwhile
-        )
-    except BaseException:
-        for shards in staged:
-            shards.discard()  # the cache must not describe an output that was not written
-        raise
-    staged[0].commit()
+    counts = inbox_counts(config, result.comments, now, cache.duplicate_groups)
+    save_cache(store, cache, previous)
     built = BuildReport(
         output=target,
         posts=len(result.site.posts),

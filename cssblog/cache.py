@@ -204,52 +204,25 @@ def save_cache(path: Path, data: CacheData, previous: CacheData | None = None) -
     """Write the shards of ``data`` that differ from ``previous`` (all without it).
 
     Each shard is written atomically: a killed build leaves its old file or none, and every
-    entry is keyed by content, so old and new shards side by side are still right.
+    entry is keyed by content, so old and new shards side by side are still right. Call it
+    holding the site's build lock: shards half-written by another process (one killed while
+    saving) are removed.
     """
-    stage_cache(path, data, previous).commit()
-
-
-@dataclass(frozen=True, slots=True)
-class StagedCache:
-    """Shards written beside the files they replace, not yet in their place."""
-
-    files: tuple[tuple[Path, Path], ...]
-    """Each shard's temporary file and the file it is to replace."""
-
-    def commit(self) -> None:
-        """Put every shard in its place (each with one atomic rename)."""
-        for temp, target in self.files:
-            temp.replace(target)
-
-    def discard(self) -> None:
-        """Remove the shards: the cache stays as it was."""
-        for temp, _ in self.files:
-            temp.unlink(missing_ok=True)
-
-
-def stage_cache(path: Path, data: CacheData, previous: CacheData | None = None) -> StagedCache:
-    """The shards of ``data`` that differ from ``previous`` (all without it), written to
-    temporary files beside their own, for :meth:`StagedCache.commit` once the build's output
-    is in place (or :meth:`StagedCache.discard` if it failed). Call it holding the site's
-    build lock: shards left by another process, one killed before it put them in place, are
-    removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)  # the cache as one file (format 4 and before)
     files = shard_files(path)
-    for target in files.values():  # a killed build's shards: builds of a site take turns
+    for target in files.values():
         for leftover in target.parent.glob(f".{target.name}.*-*"):
             if not leftover.name.startswith(f".{target.name}.{os.getpid()}-"):
                 leftover.unlink(missing_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for shard in _changed_shards(data, previous):
-            values = {name: _plain(getattr(data, name)) for name in SHARDS[shard]}
-            target = files[shard]
-            temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}")
-            staged.append((temp, target))
+    for shard in _changed_shards(data, previous):
+        values = {name: _plain(getattr(data, name)) for name in SHARDS[shard]}
+        target = files[shard]
+        temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}")
+        try:
             with temp.open("wb") as handle, collector.paused():
                 pickle.dump((_FORMAT, data.key, values), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    except BaseException:
-        StagedCache(tuple(staged)).discard()
-        raise
-    return StagedCache(tuple(staged))
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        temp.replace(target)

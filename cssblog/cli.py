@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from cssblog import __version__
+from cssblog import __version__, collector
 from cssblog.build import build_site
 from cssblog.cliutil import SITE_OPTION, now, reported
 from cssblog.config import load_config
@@ -94,6 +94,7 @@ def build(
     """Build the site into its output folder."""
     with reported(debug), _progress() as progress:
         report = build_site(site, now=now(), output=output, drafts=drafts, progress=progress)
+    collector.none_at_exit()
     shown = report.warnings if verbose else report.warnings[:WARNINGS_SHOWN]
     for warning in shown:
         click.secho(f"Warning: {warning}", fg="yellow", err=True)

@@ -16,7 +16,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -74,7 +74,6 @@ def write_outputs(
     manifest: frozenset[str] | None = None,
     *,
     workers: int = 1,
-    meanwhile: Callable[[], None] | None = None,
 ) -> WriteReport:
     """Make ``output`` hold exactly ``files`` (plus the marker), all or nothing.
 
@@ -82,8 +81,6 @@ def write_outputs(
     scanned (tens of thousands of entries on a large site), and files it does not name are left.
     Many changed files are written by ``workers`` processes (forked: a process with other
     threads must pass 1); creating files costs the kernel more time than copying their bytes.
-    ``meanwhile()``, when given, is called once before a successful return, while the workers
-    write when there are some (see :func:`~cssblog.workers.forked`).
     """
     _refuse_collisions(files)
     if output.is_dir():
@@ -112,12 +109,10 @@ def write_outputs(
     if not (output / MARKER).exists():
         changed.append(marker)
     elif not changed and not removed:
-        if meanwhile is not None:
-            meanwhile()
         return WriteReport(written=(), unchanged=len(files), removed=())
     staging = output.parent / f".{output.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
     try:
-        _stage(staging, changed, workers, meanwhile)
+        _stage(staging, changed, workers)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -174,12 +169,7 @@ def _same(path: Path, data: bytes, size: int | None, known: bool) -> bool:
         return False
 
 
-def _stage(
-    staging: Path,
-    files: Sequence[OutputFile],
-    workers: int,
-    meanwhile: Callable[[], None] | None,
-) -> None:
+def _stage(staging: Path, files: Sequence[OutputFile], workers: int) -> None:
     from cssblog.workers import forked  # not imported by a build with nothing to write
 
     staging.mkdir()
@@ -204,7 +194,7 @@ def _stage(
             )
         return None
 
-    for problem in forked(put, files, workers, meanwhile=meanwhile):
+    for problem in forked(put, files, workers):
         if problem is not None:
             raise problem
 

@@ -670,7 +670,7 @@ def test_a_failed_write_leaves_the_cache_of_the_last_build(
     build_site(root, now=NOW, workers=processes)
     cache_before, output_before = _cache_but_state(root), tree(root / "output")
     edit_body(root)
-    approve_comment(root)  # every shard changes: each one is written, then thrown away
+    approve_comment(root)  # every shard would change: none may be written before the output
 
     def full_disk(file: str, *args: Any, **kwargs: Any) -> Any:
         if file.endswith("index.html"):

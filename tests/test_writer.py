@@ -127,8 +127,8 @@ def test_files_written_by_two_processes_are_those_of_one(
             wait_for(started)
         return function(item), os.getpid()
 
-    def spy(function: Any, items: Any, processes: int, *rest: Any, **named: Any) -> Any:
-        done = real(lambda item: noted(function, item), items, processes, *rest, **named)
+    def spy(function: Any, items: Any, processes: int, *rest: Any) -> Any:  # who wrote each
+        done = real(lambda item: noted(function, item), items, processes, *rest)
         pids.extend(pid for _, pid in done)
         return [result for result, _ in done]
 
@@ -146,25 +146,6 @@ def test_files_written_by_two_processes_are_those_of_one(
     assert tree(tmp_path / "two") == tree(tmp_path / "one")
     assert len(report.written) == len(many)
     assert len(set(pids)) == 2 and parent in pids
-
-
-@pytest.mark.parametrize("processes", [1, 2])
-def test_meanwhile_is_called_once_whether_or_not_there_is_anything_to_write(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
-) -> None:
-    monkeypatch.setattr(workers, "FORK_MIN", 4)
-    out = tmp_path / "out"
-    many = files(**{f"page{i}/index.html": f"p{i}" for i in range(12)})
-    seen: list[tuple[int, bool]] = []
-
-    def meanwhile() -> None:  # this process, before the folder is swapped in
-        seen.append((os.getpid(), out.exists()))
-
-    write_outputs(out, many, workers=processes, meanwhile=meanwhile)
-    assert seen == [(os.getpid(), False)]
-    assert tree(out) == {**{str(f.path): f.data for f in many}, MARKER: (out / MARKER).read_bytes()}
-    report = write_outputs(out, many, workers=processes, meanwhile=meanwhile)  # nothing to do
-    assert report.written == () and len(seen) == 2
 
 
 def test_two_outputs_for_one_path_are_refused(tmp_path: Path) -> None:
