@@ -79,8 +79,9 @@ def write_outputs(
 
     ``manifest`` names the files the last build left in ``output``; with it the folder is not
     scanned (tens of thousands of entries on a large site), and files it does not name are left.
-    Many changed files are written by ``workers`` processes (forked: a process with other
-    threads must pass 1); creating files costs the kernel more time than copying their bytes.
+    Many changed files are written by ``workers`` threads: creating files costs the kernel more
+    time than copying their bytes, and the kernel works on outside Python's lock. (Threads,
+    not forked copies: a copy's every look at a file's bytes would copy a page of its memory.)
     """
     _refuse_collisions(files)
     if output.is_dir():
@@ -170,31 +171,40 @@ def _same(path: Path, data: bytes, size: int | None, known: bool) -> bool:
 
 
 def _stage(staging: Path, files: Sequence[OutputFile], workers: int) -> None:
-    from cssblog.workers import forked  # not imported by a build with nothing to write
+    from concurrent.futures import ThreadPoolExecutor  # not imported by a build with nothing
+
+    from cssblog.workers import worth_it  # to write
 
     staging.mkdir()
     root = str(staging)
     made = {root}
 
-    def put(file: OutputFile) -> CssblogError | None:
-        target = os.path.join(root, file.path)  # noqa: PTH118 (hot path: thousands of files)
-        folder = os.path.dirname(target)  # noqa: PTH120
-        assert file.data is not None
-        try:
-            if folder not in made:
-                os.makedirs(folder, exist_ok=True)  # noqa: PTH103 (another worker may too)
-                made.add(folder)
-            with open(target, "wb") as handle:  # noqa: PTH123
-                handle.write(file.data)
-        except OSError as exc:
-            return CssblogError(
-                f"cannot write {file.path}: {exc.strerror}",
-                path=Path(target),
-                hint="free some disk space" if exc.errno == errno.ENOSPC else None,
-            )
+    def put(share: Sequence[OutputFile]) -> CssblogError | None:
+        """Write ``share``; the first problem, which stops it."""
+        for file in share:
+            target = os.path.join(root, file.path)  # noqa: PTH118 (hot path: thousands of files)
+            folder = os.path.dirname(target)  # noqa: PTH120
+            assert file.data is not None
+            try:
+                if folder not in made:
+                    os.makedirs(folder, exist_ok=True)  # noqa: PTH103 (another thread may too)
+                    made.add(folder)
+                with open(target, "wb") as handle:  # noqa: PTH123
+                    handle.write(file.data)
+            except OSError as exc:
+                return CssblogError(
+                    f"cannot write {file.path}: {exc.strerror}",
+                    path=Path(target),
+                    hint="free some disk space" if exc.errno == errno.ENOSPC else None,
+                )
         return None
 
-    for problem in forked(put, files, workers):
+    if worth_it(files, workers):
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="write") as pool:
+            problems = list(pool.map(put, [files[i::workers] for i in range(workers)]))
+    else:
+        problems = [put(files)]
+    for problem in problems:
         if problem is not None:
             raise problem
 

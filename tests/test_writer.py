@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -18,7 +19,7 @@ from cssblog.build import build_lock, build_site
 from cssblog.errors import BuildLockedError, ContentErrors, CssblogError, UnsafeOutputError
 from cssblog.render import OutputFile
 from cssblog.writer import JOURNAL, MARKER, check_output_dir, write_outputs
-from tests.conftest import NOW, MakeSite, post, tree, wait_for
+from tests.conftest import NOW, MakeSite, post, tree
 
 
 def files(**named: str) -> list[OutputFile]:
@@ -68,69 +69,42 @@ def test_nothing_changed_touches_nothing(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging left behind
 
 
-@pytest.mark.parametrize("processes", [1, 2])
+@pytest.mark.parametrize("threads", [1, 2])
 def test_failed_write_leaves_previous_output_intact(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int
 ) -> None:
-    monkeypatch.setattr(workers, "FORK_MIN", 4)
+    monkeypatch.setattr(workers, "PARALLEL_MIN", 4)
     out = tmp_path / "out"
     write_outputs(out, files(a="old a", b="old b"))
     before = tree(out)
-
-    attempts = tmp_path / "attempts"
-
-    parent = os.getpid()
-    begun: list[str] = []
+    attempts: list[tuple[str, str]] = []
 
     def full_disk(file: str, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        if processes == 2 and os.getpid() == parent and not begun:
-            begun.append(file)  # this process waits at its first file until the copy failed
-            wait_for(attempts)
-        # The disk is full for b, or with a copy, for the first file the copy writes.
-        in_copy = os.getpid() != parent
-        full = (in_copy and not begun) if processes == 2 else file.endswith("/b")
-        if full:
-            begun.append(file)
-            attempts.write_text(f"{os.getpid()} {file}")
+        if file.endswith("/b"):  # the disk is full for b
+            attempts.append((threading.current_thread().name, file))
             raise OSError(28, "No space left on device")
         return open(file, mode, *args, **kwargs)  # noqa: PTH123
 
     monkeypatch.setattr(writer, "open", full_disk, raising=False)
     many = files(a="new a", **{f"page{i}/index.html": f"p{i}" for i in range(8)}, b="new b")
-    with pytest.raises(CssblogError, match=r"cannot write .*: No space left") as raised:
-        write_outputs(out, many, workers=processes)
+    with pytest.raises(CssblogError, match=r"cannot write b: No space left") as raised:
+        write_outputs(out, many, workers=threads)
     assert raised.value.hint == "free some disk space"
-    # Tried once, by the copy when there is one: its error came back, it was not redone here.
-    pid, path = attempts.read_text().split()
-    assert (pid != str(parent)) == (processes == 2)
+    [(thread, path)] = attempts  # tried once
+    assert thread.startswith("write") == (threads == 2)  # by a writing thread when there are
     assert raised.value.path == Path(path)
     assert tree(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["attempts", "out"]  # no staging left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging left
 
 
-def test_files_written_by_two_processes_are_those_of_one(
+def test_files_written_by_two_threads_are_those_of_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(workers, "FORK_MIN", 4)
-    pids: list[int] = []
-    real = workers.forked
-    parent = os.getpid()
+    writers: set[str] = set()
 
-    started = tmp_path / "copy started"
-    begun: list[Any] = []
-
-    def noted(function: Any, item: Any) -> tuple[Any, int]:
-        if os.getpid() != parent:
-            started.touch()
-        elif not begun:  # this process waits at its first file until the copy has begun
-            begun.append(item)
-            wait_for(started)
-        return function(item), os.getpid()
-
-    def spy(function: Any, items: Any, processes: int, *rest: Any) -> Any:  # who wrote each
-        done = real(lambda item: noted(function, item), items, processes, *rest)
-        pids.extend(pid for _, pid in done)
-        return [result for result, _ in done]
+    def noted(file: str, *args: Any, **kwargs: Any) -> Any:
+        writers.add(threading.current_thread().name)
+        return open(file, *args, **kwargs)  # noqa: PTH123
 
     many = files(
         **{
@@ -138,14 +112,19 @@ def test_files_written_by_two_processes_are_those_of_one(
             for y in (2025, 2026)
             for m in range(1, 13)
         },
+        **{f"tag/t{i}/index.html": f"tag {i}" for i in range(30)},
         **{"index.html": "home", "feed.xml": "<rss/>"},
     )
+    assert len(many) >= workers.PARALLEL_MIN
     write_outputs(tmp_path / "one", many)
-    monkeypatch.setattr(workers, "forked", spy)
+    monkeypatch.setattr(writer, "open", noted, raising=False)
     report = write_outputs(tmp_path / "two", many, workers=2)
     assert tree(tmp_path / "two") == tree(tmp_path / "one")
     assert len(report.written) == len(many)
-    assert len(set(pids)) == 2 and parent in pids
+    assert len(writers) == 2 and all(name.startswith("write") for name in writers)
+    writers.clear()
+    write_outputs(tmp_path / "three", many[:10], workers=2)  # too few to share out
+    assert writers == {threading.current_thread().name}
 
 
 def test_two_outputs_for_one_path_are_refused(tmp_path: Path) -> None:
