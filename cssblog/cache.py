@@ -204,17 +204,11 @@ def save_cache(path: Path, data: CacheData, previous: CacheData | None = None) -
     """Write the shards of ``data`` that differ from ``previous`` (all without it).
 
     Each shard is written atomically: a killed build leaves its old file or none, and every
-    entry is keyed by content, so old and new shards side by side are still right. Call it
-    holding the site's build lock: shards half-written by another process (one killed while
-    saving) are removed.
+    entry is keyed by content, so old and new shards side by side are still right.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)  # the cache as one file (format 4 and before)
     files = shard_files(path)
-    for target in files.values():
-        for leftover in target.parent.glob(f".{target.name}.*-*"):
-            if not leftover.name.startswith(f".{target.name}.{os.getpid()}-"):
-                leftover.unlink(missing_ok=True)
     for shard in _changed_shards(data, previous):
         values = {name: _plain(getattr(data, name)) for name in SHARDS[shard]}
         target = files[shard]
@@ -222,7 +216,7 @@ def save_cache(path: Path, data: CacheData, previous: CacheData | None = None) -
         try:
             with temp.open("wb") as handle, collector.paused():
                 pickle.dump((_FORMAT, data.key, values), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            temp.replace(target)
         except BaseException:
-            temp.unlink(missing_ok=True)
+            temp.unlink(missing_ok=True)  # a full disk or Ctrl-C leaves no half-made shard
             raise
-        temp.replace(target)

@@ -171,17 +171,25 @@ def _same(path: Path, data: bytes, size: int | None, known: bool) -> bool:
 
 
 def _stage(staging: Path, files: Sequence[OutputFile], workers: int) -> None:
-    from concurrent.futures import ThreadPoolExecutor  # not imported by a build with nothing
+    """Write ``files`` below ``staging``, sharing them out between ``workers`` threads when
+    there are enough; raise the first, in file order, of the problems met (a problem stops
+    every thread)."""
+    import threading  # not imported by a build with nothing to write
 
-    from cssblog.workers import worth_it  # to write
+    from cssblog.workers import worth_it
 
     staging.mkdir()
     root = str(staging)
     made = {root}
+    stop = threading.Event()  # a share failed, or this thread was interrupted: all stop
+    problems: list[tuple[int, CssblogError]] = []
 
-    def put(share: Sequence[OutputFile]) -> CssblogError | None:
-        """Write ``share``; the first problem, which stops it."""
-        for file in share:
+    def put(first: int, step: int) -> None:
+        """Write every ``step``-th file from ``first``, until one fails or ``stop`` is set."""
+        for index in range(first, len(files), step):
+            if stop.is_set():
+                return
+            file = files[index]
             target = os.path.join(root, file.path)  # noqa: PTH118 (hot path: thousands of files)
             folder = os.path.dirname(target)  # noqa: PTH120
             assert file.data is not None
@@ -192,21 +200,34 @@ def _stage(staging: Path, files: Sequence[OutputFile], workers: int) -> None:
                 with open(target, "wb") as handle:  # noqa: PTH123
                     handle.write(file.data)
             except OSError as exc:
-                return CssblogError(
+                problems.append((index, CssblogError(
                     f"cannot write {file.path}: {exc.strerror}",
                     path=Path(target),
                     hint="free some disk space" if exc.errno == errno.ENOSPC else None,
-                )
-        return None
+                )))  # fmt: skip
+                stop.set()
+                return
 
     if worth_it(files, workers):
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="write") as pool:
-            problems = list(pool.map(put, [files[i::workers] for i in range(workers)]))
+        threads = [
+            threading.Thread(target=put, args=(i, workers), name=f"write-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        except BaseException:  # Ctrl-C: the threads stop after the file in hand
+            stop.set()
+            for thread in threads:
+                if thread.is_alive():
+                    thread.join()
+            raise
     else:
-        problems = [put(files)]
-    for problem in problems:
-        if problem is not None:
-            raise problem
+        put(0, 1)
+    if problems:
+        raise min(problems, key=lambda found: found[0])[1]
 
 
 def _commit(

@@ -666,6 +666,7 @@ def test_a_failed_write_leaves_the_cache_of_the_last_build(
     from cssblog import writer
 
     monkeypatch.setattr(workers, "FORK_MIN", 4)
+    monkeypatch.setattr(workers, "PARALLEL_MIN", 4)  # the writer's threads too
     root = make_site(_files(12), config=CONFIG)
     build_site(root, now=NOW, workers=processes)
     cache_before, output_before = _cache_but_state(root), tree(root / "output")
@@ -683,13 +684,30 @@ def test_a_failed_write_leaves_the_cache_of_the_last_build(
     assert _cache_but_state(root) == cache_before  # no shard replaced, none left half-made
     assert tree(root / "output") == output_before
     monkeypatch.undo()
-    shard = next((root / CACHE_DIR).glob("*.posts.pickle"))
-    killed = shard.with_name(f".{shard.name}.999999999-0a1b2c3d")  # a killed build's, half made
-    killed.write_bytes(b"half a pickle")
     build_site(root, now=NOW, workers=processes)
     assert tree(root / "output") == cold_copy(root, tmp_path)
-    assert not killed.exists()
-    assert not [p.name for p in (root / CACHE_DIR).iterdir() if p.name.startswith(".")]
+
+
+def test_a_cache_that_cannot_be_saved_leaves_no_half_made_shard(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cssblog import cache
+
+    root = make_site(_files(6), config=CONFIG)
+    build_site(root, now=NOW)
+    before = _cache_but_state(root)
+    edit_body(root)
+
+    def full_disk(value: Any, handle: Any, **_: Any) -> None:
+        handle.write(b"the first bytes of a pickle")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache.pickle, "dump", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        build_site(root, now=NOW)
+    assert _cache_but_state(root) == before  # the old shards, and no temporary file beside them
+    monkeypatch.undo()
+    build_site(root, now=NOW)
 
 
 def test_the_one_file_cache_of_format_4_is_removed_on_the_next_save(

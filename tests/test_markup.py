@@ -75,6 +75,11 @@ def test_the_quick_processor_is_the_one_in_use() -> None:
         guarded
     )
     assert not any(isinstance(p, markup._Guarded) for p in _stock()._md.parser.blockprocessors)
+    # In Python-Markdown's own order: a guard took its processor's place, even among equals.
+    plain = markdown.Markdown(extensions=["extra", "toc", "sane_lists"]).parser.blockprocessors
+    assert [type(getattr(p, "processor", p)) for p in md.parser.blockprocessors] == [
+        type(p) for p in plain
+    ]
 
 
 @settings(max_examples=400, deadline=None)
