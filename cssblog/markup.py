@@ -225,8 +225,6 @@ def _quick_blocks(md: markdown.Markdown) -> None:
         return
     for item in list(priorities):
         name: str = item.name
-        if name not in registry:
-            continue
         processor: BlockProcessor = registry[name]
         regex = getattr(processor, "SEARCH_RE", getattr(processor, "RE", None))
         needs = _BLOCK_NEEDS.get((name, str(getattr(regex, "pattern", regex))))

@@ -97,6 +97,42 @@ def test_failed_write_leaves_previous_output_intact(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging left
 
 
+def test_an_interrupt_while_threads_write_stops_them_and_leaves_the_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    write_outputs(out, files(a="old a"))
+    before = tree(out)
+    begun = threading.Event()
+    opened: list[str] = []
+
+    def slow(file: str, *args: Any, **kwargs: Any) -> Any:
+        opened.append(file)
+        begun.set()
+        time.sleep(0.02)  # 200 files would take seconds: the interrupt comes long before
+        return open(file, *args, **kwargs)  # noqa: PTH123
+
+    real_join = threading.Thread.join
+    interrupts: list[str] = []
+
+    def interrupted_join(self: threading.Thread, timeout: float | None = None) -> None:
+        if self.name.startswith("write") and not interrupts and begun.wait(10):
+            interrupts.append(self.name)  # Ctrl-C once, while this thread waits for the writers
+            raise KeyboardInterrupt
+        real_join(self, timeout)
+
+    monkeypatch.setattr(writer, "open", slow, raising=False)
+    monkeypatch.setattr(threading.Thread, "join", interrupted_join)
+    many = files(**{f"page{i}/index.html": f"p{i}" for i in range(200)})
+    with pytest.raises(KeyboardInterrupt):
+        write_outputs(out, many, workers=2)
+    monkeypatch.undo()
+    assert interrupts
+    assert 1 <= len(opened) < 20  # each thread stopped after the file in hand
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # the staging folder is gone
+
+
 def test_files_written_by_two_threads_are_those_of_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
