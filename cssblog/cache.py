@@ -209,6 +209,8 @@ def save_cache(path: Path, data: CacheData, previous: CacheData | None = None) -
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)  # the cache as one file (format 4 and before)
     files = shard_files(path)
+    for target in files.values():
+        _remove_dead_leftovers(target)
     for shard in _changed_shards(data, previous):
         values = {name: _plain(getattr(data, name)) for name in SHARDS[shard]}
         target = files[shard]
@@ -220,3 +222,23 @@ def save_cache(path: Path, data: CacheData, previous: CacheData | None = None) -
         except BaseException:
             temp.unlink(missing_ok=True)  # a full disk or Ctrl-C leaves no half-made shard
             raise
+
+
+def _remove_dead_leftovers(target: Path) -> None:
+    """Remove the new files for ``target`` that a process no longer running left (one killed
+    while it saved the cache): those of a live one may be in use (a second preview of the
+    site saves its cache without the build lock)."""
+    for leftover in target.parent.glob(f".{target.name}.*-*"):
+        pid = leftover.name[len(target.name) + 2 :].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True

@@ -52,6 +52,7 @@ def convert_bodies(
     keys: Sequence[tuple[Any, ...]] | None = None,
     renderer: MarkdownRenderer | None = None,
     fork: bool = False,
+    meanwhile: Callable[[], None] | None = None,
 ) -> dict[Path, RenderedMarkdown]:
     """Every body converted to HTML, keyed by its source.
 
@@ -59,6 +60,8 @@ def convert_bodies(
     ``renderer`` converts the bodies done in this process (a new one without it). With
     ``fork`` (only from a process with no other threads) many bodies are shared with forked
     copies of this process, which hold them already; else with a pool of workers.
+    ``meanwhile()`` is called in this process while forked copies convert, and only then
+    (see :func:`~cssblog.workers.forked`).
     """
     done: dict[Path, RenderedMarkdown] = {}
     todo: list[tuple[Body, tuple[Any, ...]]] = []
@@ -75,8 +78,9 @@ def convert_bodies(
     if progress is not None and done:
         progress(len(done), len(bodies))
     converted = _convert(
-        [b for b, _ in todo], links, workers, len(done), len(bodies), progress, renderer, fork
-    )
+        [b for b, _ in todo], links, workers, len(done), len(bodies), progress, renderer, fork,
+        meanwhile,
+    )  # fmt: skip
     for (body, key), rendered in zip(todo, converted, strict=True):
         done[body.source] = rendered
         if cache is not None:
@@ -106,6 +110,7 @@ def _convert(
     progress: Progress | None,
     renderer: MarkdownRenderer | None,
     fork: bool,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[RenderedMarkdown]:
     if fork and fork_worth_it(todo, workers):
         mine = renderer or MarkdownRenderer()
@@ -117,7 +122,7 @@ def _convert(
             if progress is not None:
                 progress(counted, total)
 
-        return forked(lambda body: _one(mine, body, links), todo, workers, tick)
+        return forked(lambda body: _one(mine, body, links), todo, workers, tick, meanwhile)
     if not worth_it(todo, workers):
         renderer = renderer or MarkdownRenderer()
         results = []

@@ -1,5 +1,8 @@
 """The stages of a build, in order: sources → Markdown → model → comments → render.
 
+Comment threads need only the posts' slugs: a build that shares its bodies out between forked
+copies makes them while the copies convert Markdown.
+
 Loaded only when a build has work to do: a rebuild with nothing changed never imports the
 Markdown, template and feed libraries (see :mod:`cssblog.state`).
 """
@@ -21,7 +24,9 @@ from cssblog.comments.model import Comment
 from cssblog.comments.publish import (
     CommentView,
     PublishedComments,
+    Threads,
     flatten_views,
+    make_threads,
     publish_comments,
 )
 from cssblog.comments.sanitize import CommentRenderer
@@ -118,6 +123,16 @@ def render_site(
     renderer = warm.renderer() if warm is not None else MarkdownRenderer()
     prepared = _prepare(config, items, cache.bodies if cache else None)
     links = {name: url for name, url, _, _ in prepared}
+    # A long-running process has other threads (the preview server's), so it is never forked.
+    forks = workers if warm is None else 1
+    threads: list[Threads] = []
+
+    def make_comment_threads(workers: int = 1) -> None:  # meanwhile: only slugs are needed
+        threads.append(make_threads(
+            sources.comments, [p.slug for p in visible], config, renderer=CommentRenderer(),
+            memo=cache.comment_threads if cache is not None else None, workers=workers,
+        ))  # fmt: skip
+
     rendered = convert_bodies(
         [body for *_, body, _ in prepared],
         links,
@@ -127,7 +142,10 @@ def render_site(
         keys=[key for *_, key in prepared],
         renderer=renderer,
         fork=warm is None,
+        meanwhile=make_comment_threads,
     )
+    if not threads:  # the bodies were not shared out
+        make_comment_threads(forks)
     warnings = [*_link_warnings(items, rendered), *sources.warnings]
     site = build_model(
         config, visible, pages, rendered, now=now, drafts=drafts,
@@ -136,12 +154,9 @@ def render_site(
         interned=cache.interned if cache else None,
     )  # fmt: skip
     policy_html = renderer.render_inline(config.comments.policy)
-    # A long-running process has other threads (the preview server's), so it is never forked.
-    forks = workers if warm is None else 1
     published = publish_comments(
         sources.comments, site.posts, config, now=now, policy_html=policy_html,
-        renderer=CommentRenderer(),
-        memo=cache.comment_threads if cache is not None else None, workers=forks,
+        renderer=CommentRenderer(), threads=threads[0],
     )  # fmt: skip
     warnings.extend(published.warnings)
     theme = find_theme(config.root, config.site.theme)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
 from collections.abc import Callable, Iterator
@@ -464,17 +465,32 @@ def test_comment_threads_made_in_forked_copies_are_the_serial_bytes(
     parallel = make_site(files, config=CONFIG, name="parallel")
     alone = build_site(serial, now=NOW, workers=1)
     shared = _spied_forks(monkeypatch, publish)
+    bodies = _spied_forks(monkeypatch, convert)
     together = build_site(parallel, now=NOW, workers=2)
-    assert shared == [(26, 2)]
+    # Made in this process while forked copies convert the bodies (they need only the slugs).
+    assert bodies == [(31, 2)]  # the posts and a page
+    assert shared == [(26, 1)]
     assert tree(serial / "output") == tree(parallel / "output")
     assert len(alone.warnings) >= 7 + 6
     assert [str(w).replace("parallel", "serial") for w in together.warnings] == [
         str(w) for w in alone.warnings
     ]
-    # The copies' threads went into the cache: approving a comment makes one post's again.
+    # The threads went into the cache: approving a comment makes one post's again, and with
+    # no bodies to convert, the threads to make are shared out themselves.
     approve_comment(parallel)
     build_site(parallel, now=NOW, workers=2)
-    assert shared == [(26, 2), (1, 2)]
+    assert shared == [(26, 1), (1, 2)]
+    assert bodies == [(31, 2)]
+    for made in ("*.comments.pickle", "state-*.json"):  # the threads are made again
+        next((parallel / CACHE_DIR).glob(made)).unlink()
+    again = build_site(parallel, now=NOW, workers=2)
+    assert shared == [(26, 1), (1, 2), (26, 2)]  # made in forked copies
+    approve_comment(serial)
+    build_site(serial, now=NOW, workers=1)
+    assert tree(serial / "output") == tree(parallel / "output")
+    assert [str(w).replace("parallel", "serial") for w in again.warnings] == [
+        str(w) for w in build_site(serial, now=NOW, workers=1).warnings
+    ]
 
 
 def test_the_preview_never_forks(make_site: MakeSite, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -968,3 +984,23 @@ def test_a_template_asking_for_a_field_posts_do_not_have_still_rebuilds(
     rendered = _rendered_in_preview(root, monkeypatch, edit_body, EDITED)
     assert ARCHIVE not in rendered
     assert tree(root / CACHE_DIR / "preview") == cold_preview(root, tmp_path)
+
+
+def test_shards_left_by_a_killed_build_are_removed_by_the_next(make_site: MakeSite) -> None:
+    import subprocess
+    import sys
+
+    root = make_site(_files(12), config=CONFIG)
+    build_site(root, now=NOW)
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    dead, alive = int(ended.stdout), os.getppid()  # a process that has ended, and one running
+    shard = next((root / CACHE_DIR).glob("*.posts.pickle"))
+    left = {pid: shard.with_name(f".{shard.name}.{pid}-0a1b2c3d") for pid in (dead, alive)}
+    for path in left.values():
+        path.write_bytes(b"half a shard")
+    edit_body(root)
+    build_site(root, now=NOW)
+    assert not left[dead].exists()
+    assert left[alive].read_bytes() == b"half a shard"  # perhaps another preview's, in use
+    assert sorted(p.name for p in (root / CACHE_DIR).glob(".*")) == [left[alive].name]

@@ -79,20 +79,23 @@ def publish_comments(
     renderer: CommentRenderer,
     memo: MutableMapping[Any, Any] | None = None,
     workers: int = 1,
+    threads: Threads | None = None,
 ) -> PublishedComments:
     """The comments sections of ``posts``; only approved comments are ever in them.
 
-    ``memo`` (the build cache) holds each post's threads from the last build, reused while the
-    post's comments are the very same objects (as the cache gives them back) and the settings
-    that shape threads are the same. The threads of many posts are made in ``workers``
-    processes (forked: a process with other threads must pass 1).
+    ``threads`` are what :func:`make_threads` gave for these comments and the slugs of these
+    posts, when the caller made them already (made here with ``memo`` and ``workers`` else).
     """
     settings = config.comments
     by_slug = {p.slug: p for p in posts}
     warnings: list[CssblogError] = []
-    stored: dict[str, list[Comment]] = defaultdict(list)
-    for comment in comments:
-        stored[comment.post_slug].append(comment)
+    stored = _by_slug(comments)
+    if threads is None:
+        threads = make_threads(
+            comments, [p.slug for p in posts], config, renderer=renderer, memo=memo,
+            workers=workers,
+        )  # fmt: skip
+    used = threads.by_slug
     for slug in sorted(set(stored) - set(by_slug)):
         if not any(c.status == "approved" for c in stored[slug]):
             continue
@@ -102,23 +105,9 @@ def publish_comments(
                 path=stored[slug][0].path.parent,
             )
         )
-    emails = config.author_emails()
     policy_url = urls.COMMENT_POLICY_URL if settings.policy else ""
     sections: dict[str, CommentsView] = {}
     shown: list[tuple[Article, tuple[CommentView, ...]]] = []
-    shape = (settings.duplicate_threshold, settings.max_depth, emails)
-    used: dict[Any, Any] = {}
-    todo: list[tuple[str, tuple[Comment, ...]]] = []
-    for slug in dict.fromkeys(p.slug for p in posts if p.slug in stored):
-        own = tuple(stored[slug])
-        found = memo.get(slug) if memo is not None else None
-        if found is not None and found[0] == shape and same_objects(found[1], own):
-            used[slug] = found
-        else:
-            todo.append((slug, own))
-    made = forked(lambda item: _threads(item[1], settings, emails, renderer), todo, workers)
-    for (slug, own), threads in zip(todo, made, strict=True):
-        used[slug] = (shape, own, threads)
     for post in posts:
         mode = comment_mode(post, settings, now)
         count, views, problems = used[post.slug][2] if post.slug in used else (0, (), ())
@@ -138,10 +127,61 @@ def publish_comments(
         )
         if views:
             shown.append((post, views))
+    return PublishedComments(sections, _newest(shown), tuple(warnings))
+
+
+@dataclass(frozen=True, slots=True)
+class Threads:
+    """Each post's published comments, threaded, by slug: the settings they were made with,
+    the post's stored comments, and how many are shown with their views and the problems."""
+
+    by_slug: dict[str, tuple[Any, tuple[Comment, ...], Any]]
+
+
+def make_threads(
+    comments: Sequence[Comment],
+    slugs: Sequence[str],
+    config: SiteConfig,
+    *,
+    renderer: CommentRenderer,
+    memo: MutableMapping[Any, Any] | None = None,
+    workers: int = 1,
+) -> Threads:
+    """The threads of the posts with these ``slugs``: needing no more of a post than its slug,
+    they can be made before the posts' bodies are converted.
+
+    ``memo`` (the build cache) holds each post's threads from the last build, reused while the
+    post's comments are the very same objects (as the cache gives them back) and the settings
+    that shape threads are the same. The threads of many posts are made in ``workers``
+    processes (forked: a process with other threads must pass 1).
+    """
+    settings = config.comments
+    emails = config.author_emails()
+    stored = _by_slug(comments)
+    shape = (settings.duplicate_threshold, settings.max_depth, emails)
+    used: dict[str, Any] = {}
+    todo: list[tuple[str, tuple[Comment, ...]]] = []
+    for slug in dict.fromkeys(s for s in slugs if s in stored):
+        own = tuple(stored[slug])
+        found = memo.get(slug) if memo is not None else None
+        if found is not None and found[0] == shape and same_objects(found[1], own):
+            used[slug] = found
+        else:
+            todo.append((slug, own))
+    made = forked(lambda item: _threads(item[1], settings, emails, renderer), todo, workers)
+    for (slug, own), threads in zip(todo, made, strict=True):
+        used[slug] = (shape, own, threads)
     if memo is not None:
         memo.clear()
         memo.update(used)
-    return PublishedComments(sections, _newest(shown), tuple(warnings))
+    return Threads(used)
+
+
+def _by_slug(comments: Sequence[Comment]) -> dict[str, list[Comment]]:
+    stored: dict[str, list[Comment]] = defaultdict(list)
+    for comment in comments:
+        stored[comment.post_slug].append(comment)
+    return stored
 
 
 def _newest(shown: Sequence[tuple[Article, Sequence[CommentView]]]) -> tuple[RecentComment, ...]:
