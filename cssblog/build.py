@@ -26,7 +26,7 @@ from cssblog.state import (
 )
 from cssblog.theme import find_theme
 from cssblog.workers import worker_count
-from cssblog.writer import JOURNAL, MARKER, check_output_dir, write_outputs
+from cssblog.writer import JOURNAL, MARKER, check_output_dir, open_staging, write_outputs
 
 CACHE_DIR = ".cssblog-cache"
 COMPILED_TEMPLATES = "templates"
@@ -114,12 +114,20 @@ def _full_build(
     store = cache_file(config.root / CACHE_DIR, target)
     previous = load_cache(store, key)
     cache = carry_over(previous)
-    result = render_site(
-        config, now=now, drafts=drafts, progress=progress, cache=cache, output=target,
-        workers=workers, read=handed.pop(), compiled=config.root / CACHE_DIR / COMPILED_TEMPLATES,
-    )  # fmt: skip
     workers = worker_count() if workers is None else workers
-    report = write_outputs(target, result.files, previous.manifest, workers=workers)
+    staging = open_staging(target, previous.manifest)
+    try:
+        result = render_site(
+            config, now=now, drafts=drafts, progress=progress, cache=cache, output=target,
+            workers=workers, read=handed.pop(), staging=staging,
+            compiled=config.root / CACHE_DIR / COMPILED_TEMPLATES,
+        )  # fmt: skip
+    except BaseException:
+        staging.discard()
+        raise
+    report = write_outputs(
+        target, result.files, previous.manifest, workers=workers, staging=staging
+    )
     cache.manifest = frozenset(str(f.path) for f in result.files)
     counts = inbox_counts(config, result.comments, now, cache.duplicate_groups)
     save_cache(store, cache, previous)
@@ -132,9 +140,7 @@ def _full_build(
         removed=len(report.removed),
         warnings=result.warnings,
         seconds=time.perf_counter() - started,
-        rendered=sum(
-            1 for f in result.files if f.data is not None and str(f.path).endswith(".html")
-        ),
+        rendered=result.rendered,
         **counts,
     )
     return built, result.next_change

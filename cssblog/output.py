@@ -12,4 +12,6 @@ class OutputFile:
 
     path: PurePosixPath
     data: bytes | None
-    """The bytes, or ``None``: unchanged since the last build, keep the existing file."""
+    """The bytes, or ``None``: unchanged since the last build, keep the existing file (or,
+    when :attr:`staged`, written to the build's staging folder already)."""
+    staged: bool = False

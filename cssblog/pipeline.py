@@ -1,7 +1,8 @@
 """The stages of a build, in order: sources → Markdown → model → comments → render.
 
 Comment threads need only the posts' slugs: a build that shares its bodies out between forked
-copies makes them while the copies convert Markdown.
+copies makes them while the copies convert Markdown. A command-line build's pages go to its
+staging folder as they are rendered, from whichever process rendered them.
 
 Loaded only when a build has work to do: a rebuild with nothing changed never imports the
 Markdown, template and feed libraries (see :mod:`cssblog.state`).
@@ -47,6 +48,7 @@ from cssblog.sources import SourceFile
 from cssblog.state import next_change
 from cssblog.theme import Theme, find_theme, make_environment
 from cssblog.workers import worker_count
+from cssblog.writer import Staging
 
 Progress = Callable[[int, int], None]
 _SHARED = (Article, PageDoc, CommentView)
@@ -86,6 +88,8 @@ class RenderedSite:
     files: tuple[OutputFile, ...]
     warnings: tuple[CssblogError, ...]
     comments: tuple[Comment, ...]
+    rendered: int
+    """How many HTML pages went through the templates (the rest were unchanged)."""
     next_change: datetime | None = None
 
 
@@ -101,11 +105,13 @@ def render_site(
     read: tuple[tuple[SourceFile, ...], tuple[CssblogError, ...]] | None = None,
     warm: Warm | None = None,
     compiled: Path | None = None,
+    staging: Staging | None = None,
 ) -> RenderedSite:
     """Every output file of the site, and the warnings; raise on any error.
 
     With a ``cache`` and the ``output`` folder of the last build, only what changed is
-    converted and rendered again; the rest comes back as files to keep.
+    converted and rendered again; the rest comes back as files to keep. With ``staging``, the
+    HTML pages are put in it as they are rendered (see :func:`~cssblog.writer.write_outputs`).
     """
     workers = worker_count() if workers is None else workers
     sources = load_sources(
@@ -170,7 +176,9 @@ def render_site(
         env = warm.jinja(theme, salt, compiled)
     else:
         env = make_environment(theme, compiled)
-    files = _outputs(config, site, sources, published, policy_html, theme, memo, env, forks)
+    files, rendered_pages = _outputs(
+        config, site, sources, published, policy_html, theme, memo, env, forks, staging
+    )
     if cache is not None and memo is not None:
         cache.pages = memo.current
         cache.recipes = memo.last_recipes()
@@ -187,6 +195,7 @@ def render_site(
         files=files,
         warnings=tuple(warnings),
         comments=sources.comments,
+        rendered=rendered_pages,
         next_change=changes,
     )
 
@@ -293,22 +302,24 @@ def _outputs(
     memo: OutputMemo | None,
     env: Any,
     workers: int,
-) -> tuple[OutputFile, ...]:
+    staging: Staging | None,
+) -> tuple[tuple[OutputFile, ...], int]:
     feeds: list[OutputFile] = []
 
     def make_feeds() -> None:  # while forked copies render pages: the feeds need no page
         feeds.extend(render_feeds(site, memo))
         feeds.append(render_comments_feed(site, comments.recent, memo))
 
-    pages, page_urls, template_errors = render_pages(
+    pages = render_pages(
         site, env, comments.sections, policy_html if config.comments.policy else "", memo,
-        workers=workers, meanwhile=make_feeds,
+        workers=workers, meanwhile=make_feeds, stage=staging.put if staging is not None else None,
     )  # fmt: skip
-    if template_errors:
-        raise ContentErrors(template_errors)
-    return (
-        *pages,
+    if pages.errors:
+        raise ContentErrors(pages.errors)
+    files = (
+        *pages.files,
         *feeds,
-        *render_sitemap(site, page_urls),
+        *render_sitemap(site, pages.urls),
         *collect_static(theme, sources.files),
     )
+    return files, pages.rendered

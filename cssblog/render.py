@@ -145,6 +145,19 @@ WATCHED: tuple[type, frozenset[type]] = (
 the types of context values that hold no article."""
 
 
+@dataclass(frozen=True, slots=True)
+class RenderedPages:
+    """What :func:`render_pages` made."""
+
+    files: tuple[OutputFile, ...]
+    urls: tuple[str, ...]
+    """The URL of every page, rendered or not."""
+    errors: tuple[CssblogError, ...]
+    """Every template error, with file and line."""
+    rendered: int
+    """How many pages went through the templates (the rest were unchanged)."""
+
+
 def render_pages(
     site: Site,
     env: jinja2.Environment,
@@ -153,14 +166,17 @@ def render_pages(
     memo: OutputMemo | None = None,
     workers: int = 1,
     meanwhile: Callable[[], None] | None = None,
-) -> tuple[tuple[OutputFile, ...], tuple[str, ...], tuple[CssblogError, ...]]:
+    stage: Callable[[PurePosixPath, bytes], bool] | None = None,
+) -> RenderedPages:
     """Every HTML page of the site, their URLs, and every template error (with file and line).
 
     With a ``memo``, pages whose inputs did not change since the last build are not rendered:
     they come back as :class:`OutputFile` without data, meaning "keep the file you have".
     Enough pages to render are shared out between ``workers`` processes (forked: a process
     with other threads must pass 1); ``meanwhile()`` is called once, in this process, while
-    they render (see :func:`~cssblog.workers.forked`).
+    they render (see :func:`~cssblog.workers.forked`). With ``stage``, each page is handed to
+    ``stage(path, data)`` as soon as it is rendered, in the process that rendered it, and
+    comes back without data: staged, or (when ``stage`` returns False) unchanged.
     """
     files: list[OutputFile] = []
     page_urls: list[str] = []
@@ -175,9 +191,9 @@ def render_pages(
     watcher_for = memo.watcher if memo is not None else lambda: None
 
     def render(
-        keyed: tuple[str, PageJob],
-    ) -> tuple[bytes, set[str], Watcher | None, bytes | None] | CssblogError:
-        key, job = keyed
+        keyed: tuple[PurePosixPath, str, PageJob],
+    ) -> tuple[bytes | bool, set[str], Watcher | None, bytes | None] | CssblogError:
+        path, key, job = keyed
         used: set[str] = set()
         watcher = watcher_for()
         html = render_job(env, site, job, used, watcher)
@@ -185,11 +201,19 @@ def render_pages(
             return html
         # The fingerprint is made here, so that forked copies share that work out too.
         made = memo.fingerprint(key, job.recipe, frozenset(used)) if memo is not None else None
-        return html.encode("utf-8"), used, watcher, made
+        data = html.encode("utf-8")
+        if stage is not None:  # only whether it was written travels back, not the bytes
+            try:
+                return stage(path, data), used, watcher, made
+            except CssblogError as problem:
+                return problem
+        return data, used, watcher, made
 
     errors: list[CssblogError] = []
     failed: set[int] = set()
-    done = forked(render, [(key, job) for _, key, job in todo], workers, meanwhile=meanwhile)
+    done = forked(
+        render, [(files[i].path, key, job) for i, key, job in todo], workers, meanwhile=meanwhile
+    )
     for (index, key, job), result in zip(todo, done, strict=True):
         if isinstance(result, CssblogError):
             errors.append(result)
@@ -198,9 +222,12 @@ def render_pages(
         data, used, watcher, fingerprint = result
         if memo is not None:
             memo.record(key, job.recipe, used, watcher, fingerprint=fingerprint)
-        files[index] = OutputFile(files[index].path, data)
+        if isinstance(data, bytes):
+            files[index] = OutputFile(files[index].path, data)
+        elif data:
+            files[index] = OutputFile(files[index].path, None, staged=True)
     made = tuple(f for i, f in enumerate(files) if i not in failed) if failed else tuple(files)
-    return made, tuple(page_urls), tuple(errors)
+    return RenderedPages(made, tuple(page_urls), tuple(errors), len(todo) - len(failed))
 
 
 def render_job(

@@ -1,7 +1,8 @@
 """Put the built files in ``output/`` so that a failed or killed build leaves a whole site.
 
 A first build is written to a sibling staging folder and renamed into place. Later builds touch
-only what changed: the changed files are written to a staging folder, then a journal naming the
+only what changed: the changed files are written to a staging folder (the pages as they are
+rendered, see :class:`Staging`; the rest by :func:`write_outputs`), then a journal naming the
 renames and deletions is committed into ``output/`` with one atomic rename, then applied. A
 build that fails or is killed before the commit leaves ``output/`` exactly as it was (its
 staging folder is removed by the next build); one killed after it is completed by the next
@@ -68,22 +69,60 @@ def check_output_dir(output: Path, site_root: Path) -> Path:
     return resolved
 
 
-def write_outputs(
-    output: Path,
-    files: Sequence[OutputFile],
-    manifest: frozenset[str] | None = None,
-    *,
-    workers: int = 1,
-) -> WriteReport:
-    """Make ``output`` hold exactly ``files`` (plus the marker), all or nothing.
+@dataclass(frozen=True, slots=True)
+class Staging:
+    """The staging folder of one build, beside ``output/``, and what ``output/`` holds now.
+
+    Pages can be put in it as they are rendered, by this process or by forked copies of it
+    (each file is written whole by one of them), so that their bytes need not be held until
+    :func:`write_outputs`. Made by :func:`open_staging`; the folder is made at the first put.
+    """
+
+    output: Path
+    folder: Path
+    old: dict[str, int | None]
+    """The files now in ``output`` (relative paths as text), with their sizes when known."""
+    made: set[str]
+    """Folders known to exist below :attr:`folder` (in this process)."""
+
+    def put(self, path: PurePosixPath, data: bytes) -> bool:
+        """Stage ``data`` for ``path`` unless ``output/`` holds those very bytes; whether it
+        was staged. Raise :class:`CssblogError` when it cannot be written."""
+        name = str(path)
+        if _same(self.output / path, data, self.old.get(name), name in self.old):
+            return False
+        self.write(name, data)
+        return True
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write ``data`` to ``name`` below the staging folder."""
+        target = os.path.join(self.folder, name)  # noqa: PTH118 (hot path: thousands of files)
+        folder = os.path.dirname(target)  # noqa: PTH120
+        try:
+            if folder not in self.made:
+                os.makedirs(folder, exist_ok=True)  # noqa: PTH103 (another may too)
+                self.made.add(folder)
+            with open(target, "wb") as handle:  # noqa: PTH123
+                handle.write(data)
+        except OSError as exc:
+            raise CssblogError(
+                f"cannot write {name}: {exc.strerror}",
+                path=Path(target),
+                hint="free some disk space" if exc.errno == errno.ENOSPC else None,
+            ) from exc
+
+    def discard(self) -> None:
+        """Remove the staging folder (a build that failed before writing)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def open_staging(output: Path, manifest: frozenset[str] | None = None) -> Staging:
+    """The staging folder for a build into ``output``: a build killed before it committed is
+    cleared away, one killed after is completed first.
 
     ``manifest`` names the files the last build left in ``output``; with it the folder is not
     scanned (tens of thousands of entries on a large site), and files it does not name are left.
-    Many changed files are written by ``workers`` threads: creating files costs the kernel more
-    time than copying their bytes, and the kernel works on outside Python's lock. (Threads,
-    not forked copies: a copy's every look at a file's bytes would copy a page of its memory.)
     """
-    _refuse_collisions(files)
     if output.is_dir():
         _finish_journal(output)  # before reclaiming: it may need a dead build's staging folder
     _reclaim_leftovers(output)
@@ -91,8 +130,42 @@ def write_outputs(
     old: dict[str, int | None] = (
         dict.fromkeys(manifest) if manifest is not None and whole else dict(_existing(output))
     )
+    folder = output.parent / f".{output.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    return Staging(output, folder, old, set())
+
+
+def write_outputs(
+    output: Path,
+    files: Sequence[OutputFile],
+    manifest: frozenset[str] | None = None,
+    *,
+    workers: int = 1,
+    staging: Staging | None = None,
+) -> WriteReport:
+    """Make ``output`` hold exactly ``files`` (plus the marker), all or nothing.
+
+    ``manifest`` is as for :func:`open_staging`; ``staging``, when given, is the build's
+    staging folder, which holds the files marked as staged already.
+    Many changed files are written by ``workers`` threads: creating files costs the kernel more
+    time than copying their bytes, and the kernel works on outside Python's lock. (Threads,
+    not forked copies: a copy's every look at a file's bytes would copy a page of its memory.)
+    """
+    staging = staging or open_staging(output, manifest)
+    try:
+        _refuse_collisions(files)
+        return _write(output, files, staging, workers)
+    except BaseException:
+        if staging.folder.exists() and not (output / JOURNAL).exists():
+            staging.discard()
+        raise
+
+
+def _write(
+    output: Path, files: Sequence[OutputFile], staging: Staging, workers: int
+) -> WriteReport:
+    old = staging.old
     names = {f.path: str(f.path) for f in files}
-    kept = [f.path for f in files if f.data is None and names[f.path] not in old]
+    kept = [f.path for f in files if f.data is None and not f.staged and names[f.path] not in old]
     if kept:
         raise CssblogError(
             f"{kept[0]} was to be kept from the last build but is gone",
@@ -102,25 +175,24 @@ def write_outputs(
     changed = [
         f
         for f in files
-        if f.data is not None
-        and not _same(output / f.path, f.data, old.get(names[f.path]), names[f.path] in old)
+        if f.staged
+        or (
+            f.data is not None
+            and not _same(output / f.path, f.data, old.get(names[f.path]), names[f.path] in old)
+        )
     ]
     removed = [PurePosixPath(name) for name in sorted(set(old) - set(names.values()))]
     marker = OutputFile(PurePosixPath(MARKER), _MARKER_TEXT)
     if not (output / MARKER).exists():
         changed.append(marker)
     elif not changed and not removed:
+        staging.discard()
         return WriteReport(written=(), unchanged=len(files), removed=())
-    staging = output.parent / f".{output.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        _stage(staging, changed, workers)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    _stage(staging, [f for f in changed if not f.staged], workers)
     if output.exists():
-        _commit(output, staging, changed, removed)  # once committed, a failure is finished later
+        _commit(output, staging.folder, changed, removed)  # a failure from here is finished later
     else:
-        staging.rename(output)
+        staging.folder.rename(output)
     written = tuple(f.path for f in changed if f is not marker)
     return WriteReport(written=written, unchanged=len(files) - len(written), removed=tuple(removed))
 
@@ -170,17 +242,15 @@ def _same(path: Path, data: bytes, size: int | None, known: bool) -> bool:
         return False
 
 
-def _stage(staging: Path, files: Sequence[OutputFile], workers: int) -> None:
-    """Write ``files`` below ``staging``, sharing them out between ``workers`` threads when
-    there are enough; raise the first, in file order, of the problems met (a problem stops
-    every thread)."""
+def _stage(staging: Staging, files: Sequence[OutputFile], workers: int) -> None:
+    """Write ``files`` below the staging folder, sharing them out between ``workers`` threads
+    when there are enough; raise the first, in file order, of the problems met (a problem
+    stops every thread)."""
     import threading  # not imported by a build with nothing to write
 
     from cssblog.workers import worth_it
 
-    staging.mkdir()
-    root = str(staging)
-    made = {root}
+    staging.folder.mkdir(exist_ok=True)
     stop = threading.Event()  # a share failed, or this thread was interrupted: all stop
     problems: list[tuple[int, CssblogError]] = []
 
@@ -190,21 +260,11 @@ def _stage(staging: Path, files: Sequence[OutputFile], workers: int) -> None:
             if stop.is_set():
                 return
             file = files[index]
-            target = os.path.join(root, file.path)  # noqa: PTH118 (hot path: thousands of files)
-            folder = os.path.dirname(target)  # noqa: PTH120
             assert file.data is not None
             try:
-                if folder not in made:
-                    os.makedirs(folder, exist_ok=True)  # noqa: PTH103 (another thread may too)
-                    made.add(folder)
-                with open(target, "wb") as handle:  # noqa: PTH123
-                    handle.write(file.data)
-            except OSError as exc:
-                problems.append((index, CssblogError(
-                    f"cannot write {file.path}: {exc.strerror}",
-                    path=Path(target),
-                    hint="free some disk space" if exc.errno == errno.ENOSPC else None,
-                )))  # fmt: skip
+                staging.write(str(file.path), file.data)
+            except CssblogError as problem:
+                problems.append((index, problem))
                 stop.set()
                 return
 

@@ -16,9 +16,12 @@ from cssblog import convert, gather, pipeline, render, site, workers
 from cssblog.build import CACHE_DIR, build_site
 from cssblog.comments import dedupe, publish
 from cssblog.comments.publish import CommentView
+from cssblog.config import load_config
 from cssblog.errors import ContentErrors, CssblogError
 from cssblog.fingerprint import Fingerprints
+from cssblog.pipeline import render_site
 from cssblog.preview import Preview
+from cssblog.writer import open_staging
 from tests.comment_helpers import comment_file
 from tests.conftest import BASE_CONFIG, NOW, MakeSite, post, tree
 
@@ -1004,3 +1007,50 @@ def test_shards_left_by_a_killed_build_are_removed_by_the_next(make_site: MakeSi
     assert not left[dead].exists()
     assert left[alive].read_bytes() == b"half a shard"  # perhaps another preview's, in use
     assert sorted(p.name for p in (root / CACHE_DIR).glob(".*")) == [left[alive].name]
+
+
+def test_pages_staged_as_they_are_rendered_are_the_bytes_a_build_would_hold(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build writes each page to its staging folder in the process that rendered it (a
+    forked copy or this one): only "staged" comes back, and the bytes on disk are the ones a
+    render that hands the bytes back makes."""
+    root = make_site(_files(60), config=CONFIG)
+    shared = _spied_forks(monkeypatch)
+    config = load_config(root)
+    held = render_site(config, now=NOW, drafts=False, workers=2)
+    staging = open_staging(root / "output")
+    staged = render_site(config, now=NOW, drafts=False, workers=2, staging=staging)
+    assert [n for n, _ in shared] == [held.rendered, staged.rendered] and staged.rendered > 60
+    pages = {f.path: f for f in held.files if str(f.path).endswith(".html")}
+    assert all(f.data is not None for f in pages.values())
+    for file in staged.files:
+        if file.path in pages:
+            assert file.data is None and file.staged
+            assert (staging.folder / file.path).read_bytes() == pages[file.path].data
+        else:  # feeds, sitemap and static files are written by the writer
+            assert file.data is not None and not file.staged
+    assert not (staging.folder / "feed.xml").exists()
+    staging.discard()
+    assert not staging.folder.exists()
+
+
+def test_a_build_that_lost_its_cache_rewrites_no_page_it_renders_alike(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page is rendered again, by forked copies that compare it with the page in
+    ``output/``: only the ones whose bytes differ are staged, the rest keep inode and mtime."""
+    root = make_site(_files(60), config=CONFIG)
+    monkeypatch.setattr(workers, "FORK_MIN", 8)
+    build_site(root, now=NOW, workers=2)
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (root / "output").rglob("*.html")}
+    shutil.rmtree(root / CACHE_DIR)
+    edit_body(root)
+    again = build_site(root, now=NOW, workers=2)
+    assert again.rendered == len(before)
+    changed = {p for p, seen in before.items() if (p.stat().st_ino, p.stat().st_mtime_ns) != seen}
+    edited = [p for p in before if "A new paragraph" in p.read_text()]
+    assert len(edited) == 1 and edited[0] in changed
+    assert 1 <= len(changed) < len(before) // 2
+    assert len(changed) <= again.written < len(before) // 2  # the feeds, perhaps, besides
+    assert not [p for p in root.iterdir() if p.name.startswith(".output.")]

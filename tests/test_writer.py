@@ -302,3 +302,33 @@ def test_removed_pages_leave_no_empty_folders(tmp_path: Path) -> None:
     write_outputs(out, [*files(a="a"), OutputFile(PurePosixPath("2026/01/post/index.html"), b"p")])
     write_outputs(out, files(a="a"))
     assert not (out / "2026").exists()
+
+
+def test_pages_staged_before_a_template_error_are_discarded(make_site: MakeSite) -> None:
+    """The pages rendered before one failed were staged already: the failed build removes
+    them and leaves ``output/`` as it was."""
+    posts = {f"content/posts/p{i}.md": post(f"Post {i}", "2026-01-01") for i in range(6)}
+    root = make_site({**posts, "content/pages/about.md": '---\ntitle: "About"\n---\nAbout.\n'})
+    build_site(root, now=NOW)
+    before = tree(root / "output")
+    for i in range(6):
+        (root / f"content/posts/p{i}.md").write_text(post(f"Changed {i}", "2026-01-01"))
+    broken = root / "themes/default/templates/page.html"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(
+        '{% extends "base.html" %}\n{% block content %}{{ doc.no_such_thing }}{% endblock %}\n'
+    )
+    staged: list[str] = []
+    real_put = writer.Staging.put
+
+    def spy(self: writer.Staging, path: PurePosixPath, data: bytes) -> bool:
+        staged.append(str(path))
+        return real_put(self, path, data)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writer.Staging, "put", spy)
+        with pytest.raises(ContentErrors, match=r"page\.html"):
+            build_site(root, now=NOW)
+    assert "2026/01/p3/index.html" in staged  # a changed post page was staged, then dropped
+    assert tree(root / "output") == before
+    assert not [p.name for p in root.iterdir() if p.name.startswith(".output.")]
