@@ -23,6 +23,8 @@ WORDS_PER_MINUTE = 220
 _FIRST_PARAGRAPH = re.compile(r"<p>.*?</p>", re.DOTALL)
 _WORD = re.compile(r"\w+")
 _TAG = re.compile(r"<[^>]+>")
+_ASCII_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_NOT_WORD_TO_SPACE = str.maketrans({chr(c): " " for c in range(128) if chr(c) not in _ASCII_WORD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +282,7 @@ class MarkdownRenderer:
             html=html,
             summary_html=_summary(html),
             toc_html=toc,
-            word_count=len(_WORD.findall(_TAG.sub(" ", html))),
+            word_count=_word_count(html),
             broken_links=problems,
             link_lookups=tuple(self._links.lookups),
         )
@@ -291,6 +293,14 @@ class MarkdownRenderer:
         self._links.links = {}
         self._links.lookups = []
         return self._finisher.finish(self._md.convert(text))
+
+
+def _word_count(html: str) -> int:
+    """How many runs of word characters (``\\w+``) the text of ``html`` holds."""
+    text = _TAG.sub(" ", html)
+    if text.isascii():  # the same count, in well under half the time of the expression
+        return len(text.translate(_NOT_WORD_TO_SPACE).split())
+    return len(_WORD.findall(text))
 
 
 def _summary(html: str) -> str:

@@ -164,3 +164,20 @@ def test_the_stock_processor_stays_where_the_quick_one_may_not_fit(
         patched.delattr(InlineProcessor, "_InlineProcessor__applyPattern")
         assert type(MarkdownRenderer()._md.treeprocessors["inline"]) is InlineProcessor
     assert type(MarkdownRenderer()._md.treeprocessors["inline"]) is markup._QuickInline
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*"aZ9_ -'\u2019.,\t\n\x1c\x1f<>/&;é", "<b>", "</p>", "&rsquo;", "ü"])
+    ).map("".join)
+)
+def test_word_count_is_the_count_of_word_runs_in_the_text(html: str) -> None:
+    """The quick count (ASCII texts) and the expression (the rest) agree on every text."""
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert markup._word_count(html) == len(re.findall(r"\w+", text))
+
+
+def test_word_count_counts_words_outside_tags() -> None:
+    assert markup._word_count("<p>Don't wait: reply_now, in 2 hours.</p>") == 7
+    assert markup._word_count('<p class="x">Café au lait</p><pre>a-b</pre>') == 5
