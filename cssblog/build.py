@@ -130,7 +130,7 @@ def _full_build(
     )
     cache.manifest = frozenset(str(f.path) for f in result.files)
     counts = inbox_counts(config, result.comments, now, cache.duplicate_groups)
-    save_cache(store, cache, previous)
+    save_cache(store, cache, previous, workers=workers)
     built = BuildReport(
         output=target,
         posts=len(result.site.posts),

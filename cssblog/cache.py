@@ -200,18 +200,25 @@ def _plain(value: Any) -> Any:
     return dict(value) if isinstance(value, dict) else value
 
 
-def save_cache(path: Path, data: CacheData, previous: CacheData | None = None) -> None:
+def save_cache(
+    path: Path, data: CacheData, previous: CacheData | None = None, *, workers: int = 1
+) -> None:
     """Write the shards of ``data`` that differ from ``previous`` (all without it).
 
     Each shard is written atomically: a killed build leaves its old file or none, and every
-    entry is keyed by content, so old and new shards side by side are still right.
+    entry is keyed by content, so old and new shards side by side are still right. With
+    ``workers`` above 1 (a process with no other threads), the posts shard is pickled by a
+    forked copy while this process pickles the others.
     """
+    from cssblog.workers import forked  # not imported by a build with nothing to do
+
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)  # the cache as one file (format 4 and before)
     files = shard_files(path)
     for target in files.values():
         _remove_dead_leftovers(target)
-    for shard in _changed_shards(data, previous):
+
+    def save(shard: str) -> None:
         values = {name: _plain(getattr(data, name)) for name in SHARDS[shard]}
         target = files[shard]
         temp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}")
@@ -222,6 +229,8 @@ def save_cache(path: Path, data: CacheData, previous: CacheData | None = None) -
         except BaseException:
             temp.unlink(missing_ok=True)  # a full disk or Ctrl-C leaves no half-made shard
             raise
+
+    forked(save, _changed_shards(data, previous), workers, at_least=2)
 
 
 def _remove_dead_leftovers(target: Path) -> None:

@@ -47,9 +47,11 @@ def worth_it(items: Sequence[Any], workers: int) -> bool:
     return workers > 1 and len(items) >= PARALLEL_MIN
 
 
-def fork_worth_it(items: Sequence[Any], workers: int) -> bool:
-    """Enough items for :func:`forked` to share them out between ``workers`` processes."""
-    return workers > 1 and len(items) >= FORK_MIN and hasattr(os, "fork")
+def fork_worth_it(items: Sequence[Any], workers: int, at_least: int | None = None) -> bool:
+    """Enough items for :func:`forked` to share them out between ``workers`` processes
+    (:data:`FORK_MIN`, or ``at_least`` for items that each take long)."""
+    least = FORK_MIN if at_least is None else max(2, at_least)
+    return workers > 1 and len(items) >= least and hasattr(os, "fork")
 
 
 def in_chunks(
@@ -79,6 +81,7 @@ def forked(
     workers: int,
     tick: Callable[[int], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
+    at_least: int | None = None,
 ) -> list[Result]:
     """``function(item)`` for each of ``items``, in order, shared out between this process and
     ``workers - 1`` forked copies of it; ``tick(n)`` is called as each ``n`` more are done.
@@ -96,10 +99,11 @@ def forked(
     and each process takes the next run not yet taken whenever it is free, so that one whose
     runs turned out slower is helped by the others. A copy that cannot be made, fails or is
     killed leaves its runs to this process, which does them itself: an error is then raised
-    here, where it can be shown.
+    here, where it can be shown. Fewer items than :data:`FORK_MIN` (or ``at_least``, for
+    items that each take long) are done in this process.
     Fork only from a process with no other threads.
     """
-    if not fork_worth_it(items, workers):
+    if not fork_worth_it(items, workers, at_least):
         if meanwhile is not None:
             meanwhile()
         made = [function(item) for item in items]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -1054,3 +1055,45 @@ def test_a_build_that_lost_its_cache_rewrites_no_page_it_renders_alike(
     assert 1 <= len(changed) < len(before) // 2
     assert len(changed) <= again.written < len(before) // 2  # the feeds, perhaps, besides
     assert not [p for p in root.iterdir() if p.name.startswith(".output.")]
+
+
+def _shards(root: Path) -> dict[str, Any]:
+    found = {}
+    for path in sorted((root / CACHE_DIR).glob("*.pickle")):
+        with path.open("rb") as handle:
+            found[path.name.split(".")[1]] = pickle.load(handle)
+    return found
+
+
+@pytest.mark.parametrize("copy_fails", [False, True])
+def test_cache_shards_saved_by_two_processes_are_those_of_one(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, copy_fails: bool
+) -> None:
+    """A forked copy pickles a shard while this process pickles the others; a copy that
+    fails leaves its shard to this process, which saves it all the same."""
+    root = make_site(_files(12), config=CONFIG)
+    build_site(root, now=NOW, workers=1)
+    by_one = _shards(root)
+    shutil.rmtree(root / CACHE_DIR)
+    shutil.rmtree(root / "output")
+    parent = os.getpid()
+    real_dump = pickle.dump
+    log = tmp_path / "savers"  # a copy's memory is its own: it tells through a file
+
+    def dump(value: Any, handle: Any, *args: Any, **named: Any) -> None:
+        if isinstance(value, tuple) and len(value) == 3 and isinstance(value[2], dict):
+            if copy_fails and os.getpid() != parent:
+                raise OSError("no room")
+            with log.open("a") as out:
+                out.write(f"{os.getpid()}\n")
+            time.sleep(0.2)  # a shard as slow as a large site's: the copy is surely running
+        real_dump(value, handle, *args, **named)
+
+    monkeypatch.setattr(pickle, "dump", dump)
+    build_site(root, now=NOW, workers=2)
+    monkeypatch.setattr(pickle, "dump", real_dump)
+    assert _shards(root) == by_one and len(by_one) == 3
+    # Each shard is saved once, by this process when the copy fails, else by both of them.
+    savers = log.read_text().split()
+    assert len(savers) == 3 and len(set(savers)) == (1 if copy_fails else 2)
+    assert not list((root / CACHE_DIR).glob(".*"))  # no half-made shard left
