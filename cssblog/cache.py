@@ -230,7 +230,12 @@ def save_cache(
             temp.unlink(missing_ok=True)  # a full disk or Ctrl-C leaves no half-made shard
             raise
 
-    forked(save, _changed_shards(data, previous), workers, at_least=2)
+    try:
+        forked(save, _changed_shards(data, previous), workers, at_least=2)
+    except BaseException:  # the copy was stopped, perhaps mid-shard: it left its file
+        for target in files.values():
+            _remove_dead_leftovers(target)
+        raise
 
 
 def _remove_dead_leftovers(target: Path) -> None:
