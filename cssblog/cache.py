@@ -207,10 +207,13 @@ def save_cache(
 
     Each shard is written atomically: a killed build leaves its old file or none, and every
     entry is keyed by content, so old and new shards side by side are still right. With
-    ``workers`` above 1 (a process with no other threads), the posts shard is pickled by a
-    forked copy while this process pickles the others.
+    ``workers`` above 1, a site of :data:`~cssblog.workers.FORK_MIN` posts and pages or more,
+    and no other thread in this process, a forked copy pickles a shard (the posts', as a
+    rule) while this process pickles the others.
     """
-    from cssblog.workers import forked  # not imported by a build with nothing to do
+    import threading  # not imported by a build with nothing to do
+
+    from cssblog.workers import FORK_MIN, forked
 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)  # the cache as one file (format 4 and before)
@@ -230,8 +233,11 @@ def save_cache(
             temp.unlink(missing_ok=True)  # a full disk or Ctrl-C leaves no half-made shard
             raise
 
+    # A copy pays for itself only with a large posts shard; a process with other threads
+    # (an application that builds while it serves) is never forked.
+    share = len(data.sources) >= FORK_MIN and threading.active_count() == 1
     try:
-        forked(save, _changed_shards(data, previous), workers, at_least=2)
+        forked(save, _changed_shards(data, previous), workers if share else 1, at_least=2)
     except BaseException:  # the copy was stopped, perhaps mid-shard: it left its file
         for target in files.values():
             _remove_dead_leftovers(target)

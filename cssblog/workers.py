@@ -127,7 +127,7 @@ def forked(
         queue = _run_queue(len(runs))
         stack.callback(os.close, queue)
         parent = os.getpid()
-        for _ in range(1, workers):
+        for _ in range(1, min(workers, len(runs))):  # no copy without a run to take
             try:
                 spool = stack.enter_context(tempfile.TemporaryFile())
                 with _interrupts_held():  # a copy must never run this process's clean-up

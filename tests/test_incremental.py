@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -1065,12 +1066,15 @@ def _shards(root: Path) -> dict[str, Any]:
     return found
 
 
-@pytest.mark.parametrize("copy_fails", [False, True])
+@pytest.mark.parametrize("case", ["shared", "copy fails", "another thread"])
 def test_cache_shards_saved_by_two_processes_are_those_of_one(
-    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, copy_fails: bool
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, case: str
 ) -> None:
     """A forked copy pickles a shard while this process pickles the others; a copy that
-    fails leaves its shard to this process, which saves it all the same."""
+    fails leaves its shard to this process, which saves it all the same; a process with
+    another thread running saves them all itself."""
+    copy_fails = case == "copy fails"
+    monkeypatch.setattr(workers, "FORK_MIN", 8)  # a site of 13 posts and pages is "large"
     root = make_site(_files(12), config=CONFIG)
     build_site(root, now=NOW, workers=1)
     by_one = _shards(root)
@@ -1090,10 +1094,18 @@ def test_cache_shards_saved_by_two_processes_are_those_of_one(
         real_dump(value, handle, *args, **named)
 
     monkeypatch.setattr(pickle, "dump", dump)
-    build_site(root, now=NOW, workers=2)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    if case == "another thread":
+        other.start()
+    try:
+        build_site(root, now=NOW, workers=2)
+    finally:
+        stop.set()
     monkeypatch.setattr(pickle, "dump", real_dump)
     assert _shards(root) == by_one and len(by_one) == 3
-    # Each shard is saved once, by this process when the copy fails, else by both of them.
+    # Each shard is saved once: by both processes, or by this one alone.
     savers = log.read_text().split()
-    assert len(savers) == 3 and len(set(savers)) == (1 if copy_fails else 2)
+    assert len(savers) == 3 and len(set(savers)) == (2 if case == "shared" else 1)
+    assert str(parent) in savers
     assert not list((root / CACHE_DIR).glob(".*"))  # no half-made shard left

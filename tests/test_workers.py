@@ -139,6 +139,22 @@ def test_few_items_stay_in_this_process() -> None:
     assert forked(lambda _: os.getpid(), [1, 2, 3], 2) == [PARENT] * 3
 
 
+def test_no_more_copies_are_made_than_there_are_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            made.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    pids = forked(_work_slowly, [1, 2, 3], 8, at_least=2)  # 3 runs of one item each
+    assert len(made) == 2 and set(pids) <= {PARENT, *made}
+    assert _no_children_left()
+
+
 def test_meanwhile_runs_once_here_while_the_copies_work(tmp_path: Path) -> None:
     flag = tmp_path / "a copy has worked"
     calls: list[object] = []

@@ -173,6 +173,17 @@ def test_two_outputs_for_one_path_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_pages_staged_for_one_path_are_refused_and_discarded(tmp_path: Path) -> None:
+    staging = writer.open_staging(tmp_path / "out")
+    paths = [PurePosixPath("x/index.html"), PurePosixPath("X/index.html")]
+    assert all(staging.put(path, b"page") for path in paths)
+    staged = [OutputFile(path, None, staged=True) for path in paths]
+    with pytest.raises(ContentErrors, match="two pages would be written"):
+        write_outputs(tmp_path / "out", staged, staging=staging)
+    assert not (tmp_path / "out").exists()
+    assert not staging.folder.exists()
+
+
 def test_stale_staging_of_dead_process_is_reclaimed(tmp_path: Path) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
