@@ -125,9 +125,7 @@ def _full_build(
     except BaseException:
         staging.discard()
         raise
-    report = write_outputs(
-        target, result.files, previous.manifest, workers=workers, staging=staging
-    )
+    report = write_outputs(target, result.files, workers=workers, staging=staging)
     cache.manifest = frozenset(str(f.path) for f in result.files)
     counts = inbox_counts(config, result.comments, now, cache.duplicate_groups)
     save_cache(store, cache, previous, workers=workers)

@@ -144,8 +144,8 @@ def write_outputs(
 ) -> WriteReport:
     """Make ``output`` hold exactly ``files`` (plus the marker), all or nothing.
 
-    ``manifest`` is as for :func:`open_staging`; ``staging``, when given, is the build's
-    staging folder, which holds the files marked as staged already.
+    ``staging`` is the build's staging folder, which holds the files marked as staged
+    already; without it one is opened here, with ``manifest`` (see :func:`open_staging`).
     Many changed files are written by ``workers`` threads: creating files costs the kernel more
     time than copying their bytes, and the kernel works on outside Python's lock. (Threads,
     not forked copies: a copy's every look at a file's bytes would copy a page of its memory.)
@@ -155,7 +155,7 @@ def write_outputs(
         _refuse_collisions(files)
         return _write(output, files, staging, workers)
     except BaseException:
-        if staging.folder.exists() and not (output / JOURNAL).exists():
+        if not (output / JOURNAL).exists():  # once committed, it is finished later
             staging.discard()
         raise
 
