@@ -136,13 +136,17 @@ class Watcher:
             self._thread.join(timeout=30)
 
     def _start(self, observer: Any, handler: _Handler) -> Any:
-        for watched in self._paths:
-            folder = watched.path if watched.recursive else watched.path.parent
-            if folder.is_dir():
-                observer.schedule(
-                    handler, str(folder), recursive=watched.recursive, event_filter=CHANGES
-                )
-        observer.start()
+        try:
+            for watched in self._paths:
+                folder = watched.path if watched.recursive else watched.path.parent
+                if folder.is_dir():
+                    observer.schedule(
+                        handler, str(folder), recursive=watched.recursive, event_filter=CHANGES
+                    )
+            observer.start()
+        except OSError:
+            _abandon(observer)
+            raise
         return observer
 
     def _note(self, paths: Sequence[str]) -> None:
@@ -208,6 +212,20 @@ class _Handler(FileSystemEventHandler):
         if is_ignored_name(name.name):
             return False
         return path in self._files or not any(Path(f).parent == name.parent for f in self._files)
+
+
+def _abandon(observer: Any) -> None:
+    """Stop an observer that failed to start, with the threads and descriptors it already holds.
+
+    watchdog's inotify observer opens its descriptor and starts a reader thread when it is made,
+    so one that fails to start must still be stopped, or both outlive the fallback to polling.
+    """
+    try:
+        observer.stop()
+        if observer.is_alive():
+            observer.join(timeout=5)
+    except (OSError, RuntimeError):
+        pass
 
 
 def _text(path: str | bytes) -> str:

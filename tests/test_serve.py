@@ -539,6 +539,41 @@ def test_watch_limit_falls_back_to_polling_with_a_warning(site: Path) -> None:
         running.stop()
 
 
+def test_a_watcher_that_falls_back_to_polling_releases_the_native_observer(tmp_path: Path) -> None:
+    """The refused inotify observer's reader thread and descriptor do not outlive the fallback."""
+    from watchdog.observers import Observer
+
+    from cssblog.watch import WatchedPath, Watcher
+
+    made: list[Observer] = []
+
+    class Exhausted(Observer):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(self)
+
+        def start(self) -> None:
+            raise OSError(28, "inotify watch limit reached")
+
+    (tmp_path / "content").mkdir()
+    warnings: list[str] = []
+    watcher = Watcher(
+        [WatchedPath(tmp_path / "content")],
+        lambda batch: None,
+        on_warning=warnings.append,
+        observer_factory=Exhausted,
+    )
+    watcher.start()
+    try:
+        assert watcher.polling and warnings
+        reader = made[0]._inotify_fd
+        reader.join(timeout=5)
+        assert not reader.is_alive()
+        assert reader._closed
+    finally:
+        watcher.stop()
+
+
 # -- intake without HTTP -----------------------------------------------------------------------
 
 
