@@ -2,7 +2,10 @@
 
 Bodies are Markdown rendered by markdown-it-py with raw HTML off (it is shown as text) — chosen
 over Python-Markdown for readers' text because it stays linear on pathological input (``"[" * 8000``
-takes 0.1 s, not 11 s) — and the result is cleaned by nh3 under a strict allow-list.
+takes 0.1 s, not 11 s) — and the result is cleaned by nh3 under a strict allow-list. Most
+comments are plain prose, with no character Markdown gives a meaning to: those are cut into
+paragraphs of escaped text directly, the very HTML that markdown-it and nh3 make of them
+(tested against both), in a fifth of the time.
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ MAX_URL = 200
 # Characters HTML forbids in text: C0 controls but tab, LF, FF and CR; C1 controls; U+FFFE/FFFF.
 _HTML_INVALID = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _STRIP_FOR_SCHEME = re.compile(r"[\x00-\x20]")
+_NOT_PLAIN = re.compile(
+    r"[\\`*_\[\]<&\t\r\x0b\x0c]"  # escapes, code, emphasis, links, HTML, entities, odd spaces
+    r"|^(?:[#>+=~-]|\d+[.)])"  # headings, quotes, lists, setext underlines, fences
+    r"|^[^\S\n]|[^\S\n]$",  # indented code and hard breaks; paragraphs are trimmed
+    re.MULTILINE,
+)
+_BLANK_LINES = re.compile(r"\n\n+")
 
 
 class CommentRenderer:
@@ -37,7 +47,10 @@ class CommentRenderer:
         cached = self._cache.get(key)
         if cached is None:
             text = _HTML_INVALID.sub("", body)
-            cached = self._cache[key] = self._clean(self._markdown().render(text))
+            html = plain_html(text)
+            if html is None:
+                html = self._clean(self._markdown().render(text))
+            cached = self._cache[key] = html
         return cached
 
     def _markdown(self) -> Any:
@@ -65,6 +78,22 @@ class CommentRenderer:
     def count_links(self, body: str) -> int:
         """How many links the rendered body has."""
         return self.render(body).count("<a ")
+
+
+def plain_html(text: str) -> str | None:
+    """The clean HTML of ``text`` when it is plain prose (paragraphs of lines with no character
+    Markdown gives a meaning to there), as markdown-it's CommonMark and then nh3 make it;
+    None for any other text."""
+    if _NOT_PLAIN.search(text):
+        return None
+    paragraphs = _BLANK_LINES.split(text.strip("\n"))
+    return "".join(f"<p>{_escape(p)}</p>\n" for p in paragraphs if p)
+
+
+def _escape(text: str) -> str:
+    """Text escaped as nh3 writes it: ``>`` and no-break spaces (plain text has no ``&`` or
+    ``<``; quotes are left as they are)."""
+    return text.replace(">", "&gt;").replace("\xa0", "&nbsp;")
 
 
 def safe_url(url: str) -> str | None:
