@@ -4,10 +4,16 @@ A small strict splitter is used instead of python-frontmatter, whose failure mod
 an unclosed ``---`` or a BOM turns the whole file into body, a list or scalar front matter is
 dropped, a ``{`` line switches to JSON and duplicate keys keep the last value. Every one of those
 is an error here, naming the file and line.
+
+Most front matter is a few ``key: value`` lines of plain text, quoted text, ``YYYY-MM-DD HH:MM``
+dates and short ``[a, b]`` lists. Such a block is read directly, as YAML reads it (a property
+test holds the two to the same result); anything else, and anything that could be an error, goes
+to the YAML parser. At 20,000 files (posts and their comments) that halves the time to parse them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,9 +202,86 @@ def parse_document(text: str, path: Path) -> Document:
     )
 
 
+_FLAT_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*): (.+)")
+_PRINTABLE = re.compile("[^\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]*")
+_PLAIN = re.compile(r"[A-Za-z][^:#]*")
+_FLOW_ITEM = re.compile(r"[A-Za-z][^:#,\[\]{}]*")
+_MINUTE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
+"""A date and time to the minute: YAML's timestamps have seconds, so YAML reads it as text."""
+_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null"})
+"""Plain words YAML reads as booleans or null (in some capitalisation)."""
+
+
+def _flat_yaml(
+    block: str, first_line: int
+) -> tuple[dict[str, Any], dict[str, int], dict[str, str]] | None:
+    """What :func:`_load_yaml` makes of a block of ``key: value`` lines of plain text, quoted
+    text, minute dates and flat lists; None for any other block, which YAML must read."""
+    if not _PRINTABLE.fullmatch(block):
+        return None
+    meta: dict[str, Any] = {}
+    key_lines: dict[str, int] = {}
+    raw: dict[str, str] = {}
+    for number, line in enumerate(block.split("\n"), start=first_line):
+        matched = _FLAT_LINE.fullmatch(line)
+        if matched is None:
+            return None
+        key, text = matched.groups()
+        if key in meta or key.lower() in _WORDS:
+            return None
+        if text[0] == "[":
+            items = _flow_items(text)
+            if items is None:
+                return None
+            meta[key] = items
+        else:
+            value = _scalar(text, _PLAIN) if not _MINUTE.fullmatch(text) else text
+            if value is None:
+                return None
+            meta[key] = raw[key] = value
+        key_lines[key] = number
+    return meta, key_lines, raw
+
+
+def _scalar(text: str, plain: re.Pattern[str]) -> str | None:
+    """The text of a quoted scalar with no escapes, or of a plain one that YAML reads as text."""
+    quote = text[0]
+    if quote in "\"'":
+        inner = text[1:-1]
+        ok = len(text) > 1 and text[-1] == quote and quote not in inner and "\\" not in inner
+        return inner if ok else None
+    if not plain.fullmatch(text) or text[-1] == " " or text.lower() in _WORDS:
+        return None
+    return text
+
+
+def _flow_items(text: str) -> list[str] | None:
+    """The items of ``[a, 'b c']``, each text, or None for any other flow sequence."""
+    if text == "[]":
+        return []
+    if text[-1] != "]":
+        return None
+    items = []
+    for part in text[1:-1].split(","):
+        item = part.strip(" ")
+        value = _scalar(item, _FLOW_ITEM) if item else None
+        if value is None:  # a quoted item with a comma in it is cut in two, and refused here
+            return None
+        items.append(value)
+    return items
+
+
 def _load_yaml(
     block: str, path: Path, first_line: int
 ) -> tuple[dict[str, Any], dict[str, int], dict[str, str]]:
+    flat = _flat_yaml(block, first_line)
+    return flat if flat is not None else _yaml(block, path, first_line)
+
+
+def _yaml(
+    block: str, path: Path, first_line: int
+) -> tuple[dict[str, Any], dict[str, int], dict[str, str]]:
+    """The front matter as YAML reads it, or the error, with its line."""
     try:
         loader = _StrictLoader(block)
     except yaml.reader.ReaderError as exc:  # the reader refuses control characters up front
