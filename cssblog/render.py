@@ -15,6 +15,7 @@ import jinja2
 from cssblog import urls
 from cssblog.comments.publish import CommentsView, CommentView
 from cssblog.errors import CssblogError
+from cssblog.fragments import Fragments
 from cssblog.incremental import OutputMemo, SiteRecorder
 from cssblog.output import OutputFile
 from cssblog.reads import Watcher
@@ -189,6 +190,7 @@ def render_pages(
             todo.append((len(files), key, job))
         files.append(OutputFile(path, None))
     watcher_for = memo.watcher if memo is not None else lambda: None
+    fragments = Fragments(env)  # each forked copy fills its own
 
     def render(
         keyed: tuple[PurePosixPath, str, PageJob],
@@ -196,7 +198,7 @@ def render_pages(
         path, key, job = keyed
         used: set[str] = set()
         watcher = watcher_for()
-        html = render_job(env, site, job, used, watcher)
+        html = render_job(env, site, job, used, watcher, fragments)
         if isinstance(html, CssblogError):
             return html
         # The fingerprint is made here, so that forked copies share that work out too.
@@ -236,14 +238,18 @@ def render_job(
     job: PageJob,
     used: set[str],
     watcher: Watcher | None = None,
+    fragments: Fragments | None = None,
 ) -> str | CssblogError:
     """The page of ``job``, or its template error; ``used`` gets the names of the parts of
-    ``site`` it read, and ``watcher`` (if any) sees which fields of its articles it read."""
+    ``site`` it read, and ``watcher`` (if any) sees which fields of its articles it read.
+    ``fragments`` holds the outputs of ``cached()`` macro calls of the build's other pages."""
     try:
         template = env.get_template(job.template)
         context = job.context(site)
         if watcher is not None:
             context = {name: watcher.watched(value) for name, value in context.items()}
+        if fragments is not None:
+            context["cached"] = fragments
         return template.render(site=SiteRecorder(site, used), **context)
     except jinja2.TemplateError as exc:
         return _located(exc, job)

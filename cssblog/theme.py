@@ -54,6 +54,8 @@ def make_environment(theme: Theme, compiled: Path | None = None) -> jinja2.Envir
     """
     import jinja2  # loaded when pages are rendered, not for a build with nothing to do
 
+    from cssblog.fragments import direct
+
     cache = None
     if compiled is not None:
         compiled.mkdir(parents=True, exist_ok=True)
@@ -71,6 +73,7 @@ def make_environment(theme: Theme, compiled: Path | None = None) -> jinja2.Envir
     env.filters["isodate"] = lambda value: value.isoformat()
     env.filters["plural"] = plural
     env.globals["asset"] = asset_url
+    env.globals["cached"] = direct  # a build's pages get their memo (see cssblog.fragments)
     return env
 
 
