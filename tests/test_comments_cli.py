@@ -129,6 +129,24 @@ def test_inbox_lists_pending_and_unanswered_oldest_first(site: Path) -> None:
     assert code == 0 and "OVERDUE" in out and "1 to moderate, 1 to answer" in out
 
 
+def test_an_answer_on_one_post_does_not_answer_a_comment_of_that_id_on_another(
+    site: Path,
+) -> None:
+    """Comment ids are unique within a post only: ``p/b`` answered leaves ``q/b`` to answer."""
+    for slug, body in (("p", "Asked here"), ("q", "Asked there")):
+        folder = site / "content/comments" / slug
+        folder.mkdir(parents=True)
+        (folder / "b.md").write_text(comment_file(f"Asker {slug}", body, date="2026-01-03 10:00"))
+    (site / "content/comments/p/c.md").write_text(
+        comment_file(
+            "Jane Writer", "Reply", email="jane@example.org", parent="b", date="2026-01-04 10:00"
+        )
+    )
+    code, out = run(site, "inbox", "--json")
+    assert code == 0
+    assert [(i["id"], i["kind"]) for i in json.loads(out)] == [("q/b", "unanswered")]
+
+
 def test_moderate_applies_rules_to_pending(site: Path) -> None:
     folder = site / "content/comments/p"
     folder.mkdir(parents=True)

@@ -37,8 +37,8 @@ def build_inbox(
     ``reply_within_hours``. ``memo``: see :func:`find_duplicates`."""
     groups = find_duplicates(comments, settings.duplicate_threshold, memo)
     copies = {c.key for g in groups for c in g.copies}
-    answered = {
-        c.parent
+    answered = {  # ids are unique within a post only
+        f"{c.post_slug}/{c.parent}"
         for c in comments
         if c.parent and c.status == "approved" and c.email.strip().casefold() in author_emails
     }
@@ -50,7 +50,7 @@ def build_inbox(
             kind: InboxKind = "pending"
         elif (
             comment.status == "approved"
-            and comment.id not in answered
+            and comment.key not in answered
             and comment.email.strip().casefold() not in author_emails
         ):
             kind = "unanswered"
