@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cssblog import collector
 from cssblog.cache import cache_file, cache_key, carry_over, load_cache, save_cache
@@ -27,6 +28,9 @@ from cssblog.state import (
 from cssblog.theme import find_theme
 from cssblog.workers import worker_count
 from cssblog.writer import JOURNAL, MARKER, check_output_dir, open_staging, write_outputs
+
+if TYPE_CHECKING:
+    from cssblog.comments.model import Comment
 
 CACHE_DIR = ".cssblog-cache"
 COMPILED_TEMPLATES = "templates"
@@ -116,18 +120,27 @@ def _full_build(
     cache = carry_over(previous)
     workers = worker_count() if workers is None else workers
     staging = open_staging(target, previous.manifest)
+    counted: list[dict[str, int]] = []
+
+    def count_inbox(comments: tuple[Comment, ...]) -> None:  # while the pages render
+        counted.append(inbox_counts(config, comments, now, cache.duplicate_groups))
+
     try:
         result = render_site(
             config, now=now, drafts=drafts, progress=progress, cache=cache, output=target,
             workers=workers, read=handed.pop(), staging=staging,
-            compiled=config.root / CACHE_DIR / COMPILED_TEMPLATES,
+            compiled=config.root / CACHE_DIR / COMPILED_TEMPLATES, while_rendering=count_inbox,
         )  # fmt: skip
     except BaseException:
         staging.discard()
         raise
     report = write_outputs(target, result.files, workers=workers, staging=staging)
     cache.manifest = frozenset(str(f.path) for f in result.files)
-    counts = inbox_counts(config, result.comments, now, cache.duplicate_groups)
+    counts = (
+        counted[0]
+        if counted
+        else inbox_counts(config, result.comments, now, cache.duplicate_groups)
+    )
     save_cache(store, cache, previous, workers=workers)
     built = BuildReport(
         output=target,

@@ -106,12 +106,15 @@ def render_site(
     warm: Warm | None = None,
     compiled: Path | None = None,
     staging: Staging | None = None,
+    while_rendering: Callable[[tuple[Comment, ...]], None] | None = None,
 ) -> RenderedSite:
     """Every output file of the site, and the warnings; raise on any error.
 
     With a ``cache`` and the ``output`` folder of the last build, only what changed is
     converted and rendered again; the rest comes back as files to keep. With ``staging``, the
     HTML pages are put in it as they are rendered (see :func:`~cssblog.writer.write_outputs`).
+    ``while_rendering(comments)`` is called with every comment of the site while forked copies
+    render pages (see :func:`~cssblog.workers.forked` on what it should do).
     """
     workers = worker_count() if workers is None else workers
     sources = load_sources(
@@ -177,8 +180,9 @@ def render_site(
     else:
         env = make_environment(theme, compiled)
     files, rendered_pages = _outputs(
-        config, site, sources, published, policy_html, theme, memo, env, forks, staging
-    )
+        config, site, sources, published, policy_html, theme, memo, env, forks, staging,
+        while_rendering,
+    )  # fmt: skip
     if cache is not None and memo is not None:
         cache.pages = memo.current
         cache.recipes = memo.last_recipes()
@@ -303,12 +307,15 @@ def _outputs(
     env: Any,
     workers: int,
     staging: Staging | None,
+    while_rendering: Callable[[tuple[Comment, ...]], None] | None,
 ) -> tuple[tuple[OutputFile, ...], int]:
     feeds: list[OutputFile] = []
 
     def make_feeds() -> None:  # while forked copies render pages: the feeds need no page
         feeds.extend(render_feeds(site, memo))
         feeds.append(render_comments_feed(site, comments.recent, memo))
+        if while_rendering is not None:
+            while_rendering(sources.comments)
 
     pages = render_pages(
         site, env, comments.sections, policy_html if config.comments.policy else "", memo,

@@ -1109,3 +1109,48 @@ def test_cache_shards_saved_by_two_processes_are_those_of_one(
     assert len(savers) == 3 and len(set(savers)) == (2 if case == "shared" else 1)
     assert str(parent) in savers
     assert not list((root / CACHE_DIR).glob(".*"))  # no half-made shard left
+
+
+def test_the_inbox_is_counted_while_forked_copies_render_the_pages(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The comment inbox is counted in the build's own process while its copies render pages,
+    and counts as a build in one process does."""
+    import cssblog.pipeline as pipeline
+
+    files = _files(30)
+    questions = ["Refunds?", "How long is the queue?", "Do macros help?", "Weekend cover?",
+                 "What about chat?", "Is the survey anonymous?"]  # fmt: skip
+    for i, question in enumerate(questions, start=3):  # unanswered, but one the author answered
+        files[f"content/comments/p{i:02d}/r.md"] = comment_file(
+            f"Reader {i}", question, date="2026-02-04 09:00", email=f"r{i}@example.com"
+        )
+    files["content/comments/p03/s.md"] = comment_file(
+        "Jane Writer", "A.", date="2026-02-04 10:00", parent="r", email="jane@example.org"
+    )
+    one = make_site(files, config=CONFIG, name="one")
+    two = make_site(files, config=CONFIG, name="two")
+    alone = build_site(one, now=NOW, workers=1)
+    monkeypatch.setattr(workers, "FORK_MIN", 8)
+    rendering: list[int] = []  # the processes sharing out the pages, while they do
+    during: list[list[int]] = []
+    real_forked, real_counts = render.forked, pipeline.inbox_counts
+
+    def spy(function: Any, items: Any, processes: int, *rest: Any, **named: Any) -> Any:
+        rendering.append(processes)
+        try:
+            return real_forked(function, items, processes, *rest, **named)
+        finally:
+            rendering.pop()
+
+    def counting(*args: Any, **named: Any) -> dict[str, int]:
+        during.append(list(rendering))
+        return real_counts(*args, **named)
+
+    monkeypatch.setattr(render, "forked", spy)
+    monkeypatch.setattr(pipeline, "inbox_counts", counting)
+    forked = build_site(two, now=NOW, workers=2)
+    assert during == [[2]]  # once, while two processes rendered the pages
+    assert (forked.pending_comments, forked.unanswered_comments) == (1, 6)
+    assert (alone.pending_comments, alone.unanswered_comments) == (1, 6)
+    assert tree(one / "output") == tree(two / "output")
