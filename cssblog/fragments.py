@@ -2,12 +2,13 @@
 
 Each post's card shows on about six listings (the home page, its categories, tags, author);
 made once in each process of a build and reused, the default theme's cards cost a cold build at
-5,000 posts 0.6 s of CPU less. Like
-Hugo's ``partialCached``, it is for macros whose output depends on their arguments alone, and
-that is checked: a macro that reads any other template variable (``page``, ``listing``) but
-``site``, the globals and other macros of its own template is refused with an error naming the
-variable. What the macro read of ``site`` is noted for every page that shows its output (see
-:class:`~cssblog.incremental.SiteRecorder`), so a page's build fingerprint covers it.
+5,000 posts 0.6 s of CPU less. Like Hugo's ``partialCached``, it is for macros whose output
+depends on their arguments alone, and that is checked: a cached macro may read nothing but its
+arguments and the other macros of its template (under the same rule). It then reads nothing the
+page's own template does not hand it, and what the page reads to do so is noted for the page's
+build fingerprint as ever. A macro that reads any other variable (``site``, ``page``, even a
+global, which a page could shadow) is refused with an error naming it; one that cannot be
+checked (not defined once at the top of a template file, such as ``caller``) is called as it is.
 
 A call with an argument of no known immutable kind (an article whose reads a page notes, in the
 preview server) renders the macro afresh.
@@ -25,94 +26,104 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.runtime import Macro
 
-from cssblog.incremental import SiteRecorder
-
 _PLAIN = (str, int, float, bool, type(None), date, datetime)
-_ALLOWED = frozenset({"site"})
-"""The one template variable a cached macro may read besides its arguments."""
+_SPECIAL = frozenset({"self", "caller"})
+"""Names Jinja gives a template or macro that no analysis of free names reports."""
+_BINDING = (nodes.Import, nodes.FromImport, nodes.Macro)
 
 
-def direct(macro: Any, *args: Any) -> Any:
+def direct(macro: Any, *args: Any, **named: Any) -> Any:
     """``cached`` where no build's memo is at hand: the macro called as it is."""
-    return macro(*args)
+    return macro(*args, **named)
 
 
 class Fragments:
     """The outputs of cached macro calls, for the pages of one build in one process."""
 
     def __init__(self, env: jinja2.Environment) -> None:
-        self._env = env
-        self._made: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any, frozenset[str]]] = {}
-        self._pure: dict[CodeType, bool] = {}
+        self._env = env.overlay()
+        self._env.globals = {}  # so that the check sees the globals a macro reads
+        self._made: dict[tuple[int, ...], tuple[CodeType, tuple[Any, ...], Any]] = {}
+        self._pure: dict[int, tuple[CodeType, bool]] = {}
         self.rendered = 0
         """How many times a macro was rendered (the rest of the calls reused its output)."""
 
-    @jinja2.pass_context
-    def __call__(self, context: Any, macro: Any, *args: Any) -> Any:
-        if not isinstance(macro, Macro):
+    def __call__(self, macro: Any, *args: Any, **named: Any) -> Any:
+        if named or not isinstance(macro, Macro):
             raise jinja2.TemplateRuntimeError(
-                f"cached() takes a macro and its arguments, not {type(macro).__name__}"
+                "cached() takes a macro and its arguments by position, "
+                "e.g. cached(m.post_card, post, site.customer_service)"
             )
         code = macro._func.__code__
         if not all(map(_immutable, args)) or not self._is_pure(code, macro.name):
             return macro(*args)
-        key = (code, *map(id, args))
-        site = context.get("site")
+        # Keyed by identity: the code (equal code objects of two templates are distinct
+        # macros) and the arguments, all kept in the value so that no id is reused.
+        key = (id(code), *map(id, args))
         found = self._made.get(key)
         if found is not None:
-            if isinstance(site, SiteRecorder):
-                site.note(found[2])
-            return found[1]
+            return found[2]
         self.rendered += 1
-        if isinstance(site, SiteRecorder):
-            with site.apart() as reads:
-                html = macro(*args)
-        else:
-            html, reads = macro(*args), set()
-        self._made[key] = (args, html, frozenset(reads))  # the arguments kept: ids stay unique
+        html = macro(*args)
+        self._made[key] = (code, args, html)
         return html
 
     def _is_pure(self, code: CodeType, name: str) -> bool:
-        """Whether the macro reads nothing but its arguments, ``site`` and the globals; raise
-        a template error naming the variable when it does. False when its source is not a
-        file (its reads cannot be checked, so it is not cached)."""
-        known = self._pure.get(code)
+        """Whether the macro reads nothing but its arguments and its template's macros; raise
+        a template error naming what it reads when it reads more. False when it cannot be
+        checked: its source is not a file, or it is not defined once at the top of it."""
+        known = self._pure.get(id(code))
         if known is None:
             source = Path(code.co_filename)
-            known = source.is_file() and _check(self._env, source, name)
-            self._pure[code] = known
-        return known
+            known = self._pure[id(code)] = (
+                code,
+                source.is_file() and _check(self._env, source, name),
+            )
+        return known[1]
 
 
 def _check(env: jinja2.Environment, source: Path, name: str) -> bool:
-    """True, or a template error naming what macro ``name`` of ``source`` reads besides its
-    arguments, ``site``, the environment's globals and its template's other macros."""
+    """True when macro ``name``, defined once at the top of ``source``, reads nothing but its
+    arguments and macros of ``source`` that do the same; False when it is not so defined; a
+    template error naming what it reads otherwise."""
     tree = env.parse(source.read_text(encoding="utf-8"), filename=str(source))
-    macros = {m.name: m for m in tree.find_all(nodes.Macro)}
+    top = [n for n in tree.body if isinstance(n, nodes.Macro)]
+    names = [m.name for m in top]
+    # A name bound anywhere else (set, for, import, a nested macro) may not be the macro.
+    elsewhere = {n.name for n in tree.find_all(nodes.Name) if n.ctx == "store"}
+    for node in tree.find_all(_BINDING):
+        if isinstance(node, nodes.Macro) and all(node is not m for m in top):
+            elsewhere.add(node.name)
+        elif isinstance(node, nodes.Import):
+            elsewhere.add(node.target)
+        elif isinstance(node, nodes.FromImport):
+            elsewhere.update(n if isinstance(n, str) else n[-1] for n in node.names)
+    macros = {m.name: m for m in top if names.count(m.name) == 1 and m.name not in elsewhere}
+    if name not in macros:
+        return False
     todo, seen = [name], set()
     while todo:
-        current = todo.pop()
-        if current in seen or current not in macros:
+        macro = macros[todo.pop()]
+        if macro.name in seen:
             continue
-        seen.add(current)
-        macro = macros[current]
+        seen.add(macro.name)
+        via = "" if macro.name == name else f" through macro {macro.name!r} (line {macro.lineno})"
         if any(True for _ in macro.find_all((nodes.Include, nodes.Import, nodes.FromImport))):
-            raise _impure(source, macro, name, "includes or imports another template")
+            raise _impure(source, macros[name], f"includes or imports another template{via}")
         body = nodes.Template([macro], lineno=macro.lineno)
         body.set_environment(env)
-        for read in sorted(meta.find_undeclared_variables(body)):
-            if read in macros:
-                todo.append(read)
-            elif read not in _ALLOWED and read not in env.globals:
-                raise _impure(source, macro, name, f"reads `{read}`, which is not an argument")
+        special = {n.name for n in macro.find_all(nodes.Name) if n.name in _SPECIAL}
+        for read in sorted(meta.find_undeclared_variables(body) | special):
+            if read not in macros:
+                raise _impure(source, macros[name], f"reads `{read}`{via}, not an argument")
+            todo.append(read)
     return True
 
 
-def _impure(source: Path, macro: nodes.Macro, name: str, what: str) -> jinja2.TemplateError:
-    via = "" if macro.name == name else f" (through macro {macro.name!r})"
+def _impure(source: Path, macro: nodes.Macro, what: str) -> jinja2.TemplateError:
     return jinja2.TemplateRuntimeError(
-        f"cached(): macro {name!r} of {source.name}, line {macro.lineno}{via}, {what}; its "
-        "output would then differ from page to page. Pass what it needs as arguments, "
+        f"cached(): macro {macro.name!r} of {source.name}, line {macro.lineno}, {what}; its "
+        "output could then differ from page to page. Pass what it needs as arguments, "
         "or call the macro directly"
     )
 

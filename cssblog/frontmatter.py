@@ -202,8 +202,11 @@ def parse_document(text: str, path: Path) -> Document:
     )
 
 
-_FLAT_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*): (.+)")
-_PRINTABLE = re.compile("[^\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]*")
+_FLAT_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]{0,127}): (.+)")
+"""A short key (YAML refuses one of more than 1,024 characters) and its value."""
+_PRINTABLE = re.compile(
+    "[^\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]*"
+)
 _PLAIN = re.compile(r"[A-Za-z][^:#]*")
 _FLOW_ITEM = re.compile(r"[A-Za-z][^:#,\[\]{}]*")
 _MINUTE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")

@@ -19,8 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PosixPath, PurePosixPath
@@ -119,21 +118,6 @@ class SiteRecorder:
     def __getattr__(self, name: str) -> Any:
         self._used.add(name)
         return getattr(self._site, name)
-
-    @contextmanager
-    def apart(self) -> Iterator[set[str]]:
-        """The names read inside the block, noted apart (and for the page as well)."""
-        page, own = self._used, set[str]()
-        self._used = own
-        try:
-            yield own
-        finally:
-            self._used = page
-            page |= own
-
-    def note(self, names: Iterable[str]) -> None:
-        """Note ``names`` as read (by a part of the page made for another page)."""
-        self._used.update(names)
 
 
 class OutputMemo:

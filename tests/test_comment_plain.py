@@ -13,7 +13,8 @@ PIECES = [
     "word", "Thanks", "2024", "1.", "3)", " ", "  ", "\n", "\n\n", "\n \n", "!", "?", "'", '"',
     ">", "<", "&", "&amp;", "-", "- ", "+ ", "=", "===", "---", "#", "# ", "~~~", "```", "`",
     "*", "_", "[", "]", "(", ")", "\\", "\t", "\r", "\x0c", "\u00a0", "\u2028", "\u3000",
-    "\ufeff", "é", "http://example.net/a?b=c", "a@b.example", "    ", ":", "|", "%",
+    "\ufeff", "é", "http://example.net/a?b=c", "a@b.example", "    ", ":", "|", "%", "\x00",
+    "\ud800",
 ]  # fmt: skip
 
 
@@ -50,6 +51,8 @@ def test_plain_prose_renders_as_markdown_it_and_nh3_render_it(text: str) -> None
         ("a <b>tag</b>", False),
         ("&copy;", False),
         ("[link](http://x.example)", False),
+        ("nul \x00 here", False),  # markdown-it shows U+FFFD for it
+        ("lone \ud800 surrogate", False),  # nh3 refuses it
     ],
 )
 def test_which_texts_take_the_plain_path(text: str, plain: bool) -> None:

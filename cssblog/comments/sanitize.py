@@ -26,7 +26,9 @@ MAX_URL = 200
 _HTML_INVALID = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 _STRIP_FOR_SCHEME = re.compile(r"[\x00-\x20]")
 _NOT_PLAIN = re.compile(
-    r"[\\`*_\[\]<&\t\r\x0b\x0c]"  # escapes, code, emphasis, links, HTML, entities, odd spaces
+    # escapes, code, emphasis, links, HTML, entities, odd spaces; NUL and lone surrogates
+    # (markdown-it shows U+FFFD for the one, nh3 refuses the other)
+    r"[\\`*_\[\]<&\t\r\x0b\x0c\x00\ud800-\udfff]"
     r"|^(?:[#>+=~-]|\d+[.)])"  # headings, quotes, lists, setext underlines, fences
     r"|^[^\S\n]|[^\S\n]$",  # indented code and hard breaks; paragraphs are trimmed
     re.MULTILINE,
