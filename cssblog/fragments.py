@@ -18,23 +18,27 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from types import CodeType
 from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.runtime import Macro
+from markupsafe import Markup
 
-_PLAIN = (str, int, float, bool, type(None), date, datetime)
+_PLAIN = (str, Markup, int, float, bool, type(None), date, datetime)
+"""Exactly these types (a subclass of text could show itself otherwise on every page)."""
 _SPECIAL = frozenset({"self", "caller"})
 """Names Jinja gives a template or macro that no analysis of free names reports."""
 _BINDING = (nodes.Import, nodes.FromImport, nodes.Macro)
 
 
-def direct(macro: Any, *args: Any, **named: Any) -> Any:
+def direct(*given: Any, **named: Any) -> Any:
     """``cached`` where no build's memo is at hand: the macro called as it is."""
-    return macro(*args, **named)
+    if not given or not callable(given[0]):
+        raise jinja2.TemplateRuntimeError("cached() takes a macro and its arguments")
+    return given[0](*given[1:], **named)
 
 
 class Fragments:
@@ -45,17 +49,21 @@ class Fragments:
         self._env.globals = {}  # so that the check sees the globals a macro reads
         self._made: dict[tuple[int, ...], tuple[CodeType, tuple[Any, ...], Any]] = {}
         self._pure: dict[int, tuple[CodeType, bool]] = {}
+        self._frozen: dict[int, tuple[Any, bool]] = {}
+        self._kinds: dict[type, tuple[str, ...] | None] = {}
         self.rendered = 0
         """How many times a macro was rendered (the rest of the calls reused its output)."""
 
-    def __call__(self, macro: Any, *args: Any, **named: Any) -> Any:
-        if named or not isinstance(macro, Macro):
+    def __call__(self, *given: Any, **named: Any) -> Any:
+        if named or not given or not isinstance(given[0], Macro):
             raise jinja2.TemplateRuntimeError(
                 "cached() takes a macro and its arguments by position, "
                 "e.g. cached(m.post_card, post, site.customer_service)"
             )
+        macro, *rest = given
+        args = tuple(rest)
         code = macro._func.__code__
-        if not all(map(_immutable, args)) or not self._is_pure(code, macro.name):
+        if not all(map(self._immutable, args)) or not self._is_pure(code, macro.name):
             return macro(*args)
         # Keyed by identity: the code (equal code objects of two templates are distinct
         # macros) and the arguments, all kept in the value so that no id is reused.
@@ -67,6 +75,41 @@ class Fragments:
         html = macro(*args)
         self._made[key] = (code, args, html)
         return html
+
+    def _immutable(self, value: Any) -> bool:
+        """Whether ``value`` cannot change, nor show differently, while the build runs: plain
+        values, and tuples and frozen dataclasses of nothing else, all the way down, the
+        dataclasses with no method that Jinja would hand the page's context. Values found so
+        are known by identity from then on."""
+        if type(value) in _PLAIN:
+            return True
+        frozen, kinds = self._frozen, self._kinds
+        known = frozen.get(id(value))
+        if known is not None:
+            return known[1]
+        seen: list[Any] = []
+        todo = [value]
+        while todo:
+            item = todo.pop()
+            kind = type(item)
+            if kind in _PLAIN or isinstance(item, PurePath):
+                continue
+            if kind is tuple:
+                todo.extend(item)
+                continue
+            if id(item) in frozen and frozen[id(item)][1]:
+                continue
+            if kind not in kinds:
+                kinds[kind] = _frozen_fields(kind)
+            names = kinds[kind]
+            if names is None:
+                frozen[id(value)] = (value, False)
+                return False
+            seen.append(item)
+            todo.extend(getattr(item, name) for name in names)
+        for item in (*seen, value):
+            frozen[id(item)] = (item, True)  # the values kept: their ids stay unique
+        return True
 
     def _is_pure(self, code: CodeType, name: str) -> bool:
         """Whether the macro reads nothing but its arguments and its template's macros; raise
@@ -110,9 +153,15 @@ def _check(env: jinja2.Environment, source: Path, name: str) -> bool:
         via = "" if macro.name == name else f" through macro {macro.name!r} (line {macro.lineno})"
         if any(True for _ in macro.find_all((nodes.Include, nodes.Import, nodes.FromImport))):
             raise _impure(source, macros[name], f"includes or imports another template{via}")
+        if any(True for _ in macro.find_all(nodes.Block)):
+            raise _impure(
+                source, macros[name], f"holds a block, which a template can override{via}"
+            )
         body = nodes.Template([macro], lineno=macro.lineno)
         body.set_environment(env)
-        special = {n.name for n in macro.find_all(nodes.Name) if n.name in _SPECIAL}
+        special = {
+            n.name for n in macro.find_all(nodes.Name) if n.name in _SPECIAL and n.ctx == "load"
+        }
         for read in sorted(meta.find_undeclared_variables(body) | special):
             if read not in macros:
                 raise _impure(source, macros[name], f"reads `{read}`{via}, not an argument")
@@ -128,13 +177,13 @@ def _impure(source: Path, macro: nodes.Macro, what: str) -> jinja2.TemplateError
     )
 
 
-def _immutable(value: Any) -> bool:
-    """A value that cannot change while the build runs: plain, or a frozen dataclass, or a
-    tuple of such."""
-    kind = type(value)
-    if kind in _PLAIN or isinstance(value, str):  # Markup is text too
-        return True
-    if kind is tuple:
-        return all(map(_immutable, value))
+def _frozen_fields(kind: type) -> tuple[str, ...] | None:
+    """The fields of a frozen dataclass none of whose methods asks Jinja for the context, the
+    environment or the evaluation context (``pass_context`` and its kin), through which it
+    could read the page; None for any other type."""
     params = getattr(kind, "__dataclass_params__", None)
-    return params is not None and params.frozen and dataclasses.is_dataclass(value)
+    if params is None or not params.frozen:
+        return None
+    if any(hasattr(getattr(kind, name, None), "jinja_pass_arg") for name in dir(kind)):
+        return None
+    return tuple(f.name for f in dataclasses.fields(kind))

@@ -27,6 +27,22 @@ class FakeSite:
     title: str
 
 
+@dataclass(frozen=True, slots=True)
+class Box:
+    items: object
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled(Card):
+    @jinja2.pass_context
+    def label(self, context: object) -> str:
+        return self.title
+
+
+class Shown(str):
+    pass
+
+
 MACROS = """\
 {% macro card(item) %}<b>{{ item.title }}</b>{{ badge(item) }}{% endmacro %}
 {% macro badge(item) %}<i>{{ item.title|lower }}</i>{% endmacro %}
@@ -187,7 +203,13 @@ def test_cached_outside_a_build_calls_the_macro(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "call", ["cached(page)", "cached(m.card, items[0], size='l')", "cached(m.card, x=items[0])"]
+    "call",
+    [
+        "cached(page)",
+        "cached(m.card, items[0], size='l')",
+        "cached(m.card, x=items[0])",
+        "cached()",
+    ],
 )
 def test_cached_wants_a_macro_and_its_arguments_by_position(tmp_path: Path, call: str) -> None:
     env = _env(tmp_path, **{"page.html": '{% import "_m.html" as m %}{{ ' + call + " }}"})
@@ -237,3 +259,82 @@ def test_a_theme_caching_an_impure_macro_gets_an_error_naming_it(make_site: Make
         build_site(root, now=NOW, workers=1)
     assert "macro 'card' of list.html, line 1, reads `page`" in str(caught.value)
     assert not (root / "output").exists()
+
+
+def test_a_build_renders_each_post_card_once(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default theme's cards are cached: the site's articles are immutable all the way
+    down, so each of the 9 posts' cards is rendered once for its 3 to 5 listings."""
+    from cssblog import render
+
+    made: list[Fragments] = []
+
+    class Counted(Fragments):
+        def __init__(self, env: jinja2.Environment) -> None:
+            super().__init__(env)
+            made.append(self)
+
+    monkeypatch.setattr(render, "Fragments", Counted)
+    root = _site(make_site)
+    build_site(root, now=NOW, workers=1)
+    assert [f.rendered for f in made] == [9]
+    cards = sum(data.count(b'class="card h-entry') for data in tree(root / "output").values())
+    assert cards > 3 * 9
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Box([1]),  # a list inside, which can change between pages
+        Box(len),  # a callable inside
+        Box((1, (2, [3]))),  # deep inside
+        Labelled("t"),  # a method Jinja would hand the page's context
+        Shown("A"),  # a subclass of text, which could show itself otherwise
+    ],
+)
+def test_an_argument_that_could_change_or_show_otherwise_is_rendered_each_time(
+    tmp_path: Path, value: object
+) -> None:
+    env = _env(tmp_path, **{"_m.html": "{% macro card(item) %}x{% endmacro %}"})
+    fragments = Fragments(env)
+    for _ in range(2):
+        _render(env, fragments, (value,))
+    assert fragments.rendered == 0
+
+
+def test_deeply_nested_immutable_arguments_are_cached(tmp_path: Path) -> None:
+    env = _env(tmp_path, **{"_m.html": "{% macro card(item) %}x{% endmacro %}"})
+    fragments = Fragments(env)
+    deep: tuple[object, ...] = (Box(Card("A")),)
+    for _ in range(100_000):
+        deep = (deep,)
+    for _ in range(2):
+        assert _render(env, fragments, (deep,)) == "P1|x"
+    assert fragments.rendered == 1
+
+
+def test_a_macro_holding_a_block_is_refused(tmp_path: Path) -> None:
+    base = (
+        "{% macro card(x) %}<{% block inner %}default{% endblock %}{{ x.title }}>{% endmacro %}"
+        "{{ cached(card, items[0]) }}"
+    )
+    env = _env(
+        tmp_path,
+        **{
+            "base.html": base,
+            "page.html": '{% extends "base.html" %}{% block inner %}{{ page }}{% endblock %}',
+        },
+    )
+    with pytest.raises(jinja2.TemplateRuntimeError, match="holds a block, which a template"):
+        _render(env, Fragments(env), (Card("A"),))
+
+
+def test_a_parameter_named_caller_is_an_argument(tmp_path: Path) -> None:
+    env = _env(
+        tmp_path, **{"_m.html": "{% macro card(x, caller=none) %}{{ x.title }}{% endmacro %}"}
+    )
+    fragments, card = Fragments(env), Card("A")
+    for _ in range(2):
+        assert _render(env, fragments, (card,)) == "P1|A"
+    assert fragments.rendered == 1
