@@ -63,14 +63,15 @@ class Fragments:
         macro, *rest = given
         args = tuple(rest)
         code = macro._func.__code__
-        if not all(map(self._immutable, args)) or not self._is_pure(code, macro.name):
-            return macro(*args)
         # Keyed by identity: the code (equal code objects of two templates are distinct
-        # macros) and the arguments, all kept in the value so that no id is reused.
+        # macros) and the arguments, all kept in the value so that no id is reused. A key
+        # found is a call whose arguments and macro were checked when it was made.
         key = (id(code), *map(id, args))
         found = self._made.get(key)
         if found is not None:
             return found[2]
+        if not all(map(self._immutable, args)) or not self._is_pure(code, macro.name):
+            return macro(*args)
         self.rendered += 1
         html = macro(*args)
         self._made[key] = (code, args, html)
