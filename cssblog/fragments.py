@@ -7,11 +7,12 @@ depends on their arguments alone, and that is checked: a cached macro may read n
 arguments and the other macros of its template (under the same rule). It then reads nothing the
 page's own template does not hand it, and what the page reads to do so is noted for the page's
 build fingerprint as ever. A macro that reads any other variable (``site``, ``page``, even a
-global, which a page could shadow) is refused with an error naming it; one that cannot be
+global, which a page could shadow), includes a template or holds a block (which a template
+extending its own could override) is refused with an error naming it; one that cannot be
 checked (not defined once at the top of a template file, such as ``caller``) is called as it is.
 
-A call with an argument of no known immutable kind (an article whose reads a page notes, in the
-preview server) renders the macro afresh.
+A call with an argument that is not immutable all the way down (an article whose reads a page
+notes, in the preview server; a frozen dataclass holding a list) renders the macro afresh.
 """
 
 from __future__ import annotations
