@@ -211,14 +211,14 @@ def render_pages(
                 return problem
         return data, used, watcher, made
 
-    errors: list[CssblogError] = []
+    errors: list[tuple[CssblogError, str]] = []
     failed: set[int] = set()
     done = forked(
         render, [(files[i].path, key, job) for i, key, job in todo], workers, meanwhile=meanwhile
     )
     for (index, key, job), result in zip(todo, done, strict=True):
         if isinstance(result, CssblogError):
-            errors.append(result)
+            errors.append((result, job.url))
             failed.add(index)
             continue
         data, used, watcher, fingerprint = result
@@ -229,7 +229,29 @@ def render_pages(
         elif data:
             files[index] = OutputFile(files[index].path, None, staged=True)
     made = tuple(f for i, f in enumerate(files) if i not in failed) if failed else tuple(files)
-    return RenderedPages(made, tuple(page_urls), tuple(errors), len(todo) - len(failed))
+    return RenderedPages(made, tuple(page_urls), _grouped(errors), len(todo) - len(failed))
+
+
+def _grouped(errors: Sequence[tuple[CssblogError, str]]) -> tuple[CssblogError, ...]:
+    """One error for each problem, however many pages it stopped: a mistake in the listing
+    template stops every listing page, and is shown once with how many there were."""
+    groups: dict[tuple[str, int | None, str, str | None], list[tuple[CssblogError, str]]] = {}
+    for error, url in errors:
+        suffix = f" (rendering {url})"
+        message = error.message.removesuffix(suffix)
+        groups.setdefault((str(error.path), error.line, message, error.hint), []).append(
+            (error, url)
+        )
+    made = []
+    for (_, _, message, _), pages in groups.items():
+        error, url = pages[0]
+        if len(pages) > 1:
+            others = len(pages) - 1
+            error.message = (
+                f"{message} (rendering {url} and {others} other page{'s' * (others > 1)})"
+            )
+        made.append(error)
+    return tuple(made)
 
 
 def render_job(

@@ -549,14 +549,18 @@ def test_template_errors_in_forked_copies_are_the_errors_in_order(
     make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = _files(60)
-    files["themes/default/templates/post.html"] = (
-        '{% extends "base.html" %}{% block content %}{{ post.title }}'
-        "{% if post.slug in ('p07', 'p30', 'p31') %}{{ missing.attribute }}{% endif %}"
+    files["themes/default/templates/post.html"] = (  # a mistake on its own line for each
+        '{% extends "base.html" %}{% block content %}{{ post.title }}\n'
+        "{% if post.slug == 'p07' %}{{ missing.attribute }}{% endif %}\n"
+        "{% if post.slug == 'p30' %}{{ missing.attribute }}{% endif %}\n"
+        "{% if post.slug in ('p31', 'p32') %}{{ missing.attribute }}{% endif %}\n"
         "{% endblock %}"
     )
     one, two, shared = _failing_both_ways(make_site, files, lambda: _spied_forks(monkeypatch))
     assert shared and shared[0][1] == 2
-    assert len(one.errors) == 3
+    assert sorted(e.line for e in one.errors) == [2, 3, 4]  # in the order of the pages
+    (twice,) = [e for e in one.errors if e.line == 4]
+    assert twice.message.endswith(" and 1 other page)")  # p31's and p32's, once
     assert str(two).replace("parallel", "serial") == str(one)
 
 

@@ -42,3 +42,39 @@ def test_a_listing_badges_drafts_and_only_drafts(make_site: MakeSite) -> None:
     assert preview.rebuild(NOW).ok
     cards = (preview.output / "index.html").read_text().split('<article class="card')[1:]
     assert [("Not yet" in c, "Not published" in c) for c in cards] == [(True, True), (False, False)]
+
+
+def test_a_template_mistake_that_stops_many_pages_is_reported_once(make_site: MakeSite) -> None:
+    """A mistake in the listing template stops every listing page: one error says so, with the
+    file, the line and how many pages; a mistake elsewhere is its own error."""
+    from cssblog.build import build_site
+    from cssblog.errors import ContentErrors
+    from cssblog.theme import BUNDLED_THEMES
+
+    templates = BUNDLED_THEMES / "default/templates"
+    listing = (templates / "list.html").read_text(encoding="utf-8")
+    archive = (templates / "archive.html").read_text(encoding="utf-8")
+    files = {
+        f"content/posts/p{n}.md": post(f"Post {n}", f"2026-0{1 + n % 3}-0{1 + n} 09:00")
+        for n in range(7)
+    }
+    files["themes/default/templates/list.html"] = listing.replace(
+        "{% block content %}", "{% block content %}{{ no_such_thing.title }}", 1
+    )
+    files["themes/default/templates/archive.html"] = archive.replace(
+        "{% block content %}", "{% block content %}{{ nor_this.title }}", 1
+    )
+    root = make_site(files)
+    with pytest.raises(ContentErrors) as caught:
+        build_site(root, now=NOW, workers=1)
+    problems = caught.value.errors
+    assert len(problems) == 2
+    first, second = sorted(problems, key=lambda e: str(e.path))
+    assert str(first.path).endswith("archive.html") and "nor_this" in first.message
+    assert str(second.path).endswith("list.html") and "no_such_thing" in second.message
+    listings = 4 + 4 + 1  # the home page's 4 (2 posts a page), the author's 4, Customer Service
+    assert second.message.endswith(f"(rendering / and {listings - 1} other pages)")
+    assert first.message.endswith(" other pages)")  # the archive, its years and months
+    assert second.line == listing.split("\n").index("{% block content %}") + 1
+    assert first.line == archive.split("\n").index("{% block content %}") + 1
+    assert not (root / "output").exists()
