@@ -136,11 +136,7 @@ def _full_build(
         raise
     report = write_outputs(target, result.files, workers=workers, staging=staging)
     cache.manifest = frozenset(str(f.path) for f in result.files)
-    counts = (
-        counted[0]
-        if counted
-        else inbox_counts(config, result.comments, now, cache.duplicate_groups)
-    )
+    (counts,) = counted  # counted once by every render (see workers.forked)
     save_cache(store, cache, previous, workers=workers)
     built = BuildReport(
         output=target,

@@ -17,7 +17,6 @@ notes, in the preview server; a frozen dataclass holding a list) renders the mac
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 from pathlib import Path, PurePath
 from types import CodeType
@@ -27,6 +26,8 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.runtime import Macro
 from markupsafe import Markup
+
+from cssblog.incremental import frozen_fields
 
 _PLAIN = (str, Markup, int, float, bool, type(None), date, datetime)
 """Exactly these types (a subclass of text could show itself otherwise on every page)."""
@@ -51,7 +52,7 @@ class Fragments:
         self._made: dict[tuple[int, ...], tuple[CodeType, tuple[Any, ...], Any]] = {}
         self._pure: dict[int, tuple[CodeType, bool]] = {}
         self._frozen: dict[int, tuple[Any, bool]] = {}
-        self._kinds: dict[type, tuple[str, ...] | None] = {}
+        self._kinds: dict[type, tuple[str, ...]] = {}
         self.rendered = 0
         """How many times a macro was rendered (the rest of the calls reused its output)."""
 
@@ -61,8 +62,7 @@ class Fragments:
                 "cached() takes a macro and its arguments by position, "
                 "e.g. cached(m.post_card, post, site.customer_service)"
             )
-        macro, *rest = given
-        args = tuple(rest)
+        macro, args = given[0], given[1:]
         code = macro._func.__code__
         # Keyed by identity: the code (equal code objects of two templates are distinct
         # macros) and the arguments, all kept in the value so that no id is reused. A key
@@ -102,9 +102,9 @@ class Fragments:
             if id(item) in frozen and frozen[id(item)][1]:
                 continue
             if kind not in kinds:
-                kinds[kind] = _frozen_fields(kind)
+                kinds[kind] = frozen_fields(kind) if _asks_nothing(kind) else ()
             names = kinds[kind]
-            if names is None:
+            if not names:
                 frozen[id(value)] = (value, False)
                 return False
             seen.append(item)
@@ -179,13 +179,7 @@ def _impure(source: Path, macro: nodes.Macro, what: str) -> jinja2.TemplateError
     )
 
 
-def _frozen_fields(kind: type) -> tuple[str, ...] | None:
-    """The fields of a frozen dataclass none of whose methods asks Jinja for the context, the
-    environment or the evaluation context (``pass_context`` and its kin), through which it
-    could read the page; None for any other type."""
-    params = getattr(kind, "__dataclass_params__", None)
-    if params is None or not params.frozen:
-        return None
-    if any(hasattr(getattr(kind, name, None), "jinja_pass_arg") for name in dir(kind)):
-        return None
-    return tuple(f.name for f in dataclasses.fields(kind))
+def _asks_nothing(kind: type) -> bool:
+    """No method of ``kind`` asks Jinja for the context, the environment or the evaluation
+    context (``pass_context`` and its kin), through which it could read the page."""
+    return not any(hasattr(getattr(kind, name, None), "jinja_pass_arg") for name in dir(kind))

@@ -71,7 +71,7 @@ def same_value(
     else:
         known = fields.get(kind) if fields is not None else None
         if known is None:
-            known = _frozen_fields(kind)
+            known = frozen_fields(kind)
             if fields is not None:
                 fields[kind] = known
         if not known:
@@ -84,7 +84,7 @@ def same_value(
     return True
 
 
-def _frozen_fields(kind: type) -> tuple[str, ...]:
+def frozen_fields(kind: type) -> tuple[str, ...]:
     """The field names of a frozen dataclass; empty for any other type."""
     params = getattr(kind, "__dataclass_params__", None)
     if params is None or not params.frozen:

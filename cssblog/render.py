@@ -237,19 +237,15 @@ def _grouped(errors: Sequence[tuple[CssblogError, str]]) -> tuple[CssblogError, 
     template stops every listing page, and is shown once with how many there were."""
     groups: dict[tuple[str, int | None, str, str | None], list[tuple[CssblogError, str]]] = {}
     for error, url in errors:
-        suffix = f" (rendering {url})"
-        message = error.message.removesuffix(suffix)
-        groups.setdefault((str(error.path), error.line, message, error.hint), []).append(
+        groups.setdefault((str(error.path), error.line, error.message, error.hint), []).append(
             (error, url)
         )
     made = []
-    for (_, _, message, _), pages in groups.items():
+    for pages in groups.values():
         error, url = pages[0]
-        if len(pages) > 1:
-            others = len(pages) - 1
-            error.message = (
-                f"{message} (rendering {url} and {others} other page{'s' * (others > 1)})"
-            )
+        others = len(pages) - 1
+        more = f" and {others} other page{'s' * (others > 1)}" if others else ""
+        error.message += f" (rendering {url}{more})"
         made.append(error)
     return tuple(made)
 
@@ -288,7 +284,6 @@ def _located(exc: jinja2.TemplateError, job: PageJob) -> CssblogError:
         if frames:
             error.path = PurePosixPath(frames[-1].filename)  # type: ignore[assignment]
             error.line = frames[-1].lineno
-    error.message += f" (rendering {job.url})"
     return error
 
 
