@@ -8,11 +8,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
 import markdown
 from markdown import util
 from markdown.blockprocessors import BlockProcessor
+from markdown.preprocessors import NormalizeWhitespace, Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from cssblog.finish import Finisher, smarten
@@ -234,6 +236,159 @@ def _quick_blocks(md: markdown.Markdown) -> None:
             registry.register(_Guarded(processor, needs), name, item.priority)
 
 
+class _QuickWhitespace(NormalizeWhitespace):
+    """Python-Markdown's whitespace normaliser, leaving out each step that would change nothing:
+    most bodies hold no tab, carriage return or line of spaces, and the last step's expression
+    alone took a twentieth of a conversion."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        source = "\n".join(lines)
+        if util.STX in source or util.ETX in source:
+            source = source.replace(util.STX, "").replace(util.ETX, "")
+        if "\r" in source:
+            source = source.replace("\r\n", "\n").replace("\r", "\n")
+        source += "\n\n"
+        if "\t" in source:
+            source = source.expandtabs(self.md.tab_length)
+        if " \n" in source:  # what the expression removes ends so
+            source = re.sub(r"(?<=\n) +\n", "\n", source)
+        return source.split("\n")
+
+
+_PRE_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("fenced_code_block", "markdown.extensions.fenced_code.FencedBlockPreprocessor"): (
+        "```",
+        "~~~",
+    ),
+    ("html_block", "markdown.extensions.md_in_html.HtmlBlockPreprocessor"): ("<", "&"),
+    ("html_block", "markdown.preprocessors.HtmlBlockPreprocessor"): ("<", "&"),
+}
+"""Preprocessors, by name and class, that give back the lines they are given when these hold
+none of these strings: a fence opens with three backticks or tildes, and to an HTML parser a
+text without ``<`` or ``&`` is all data, which the HTML block processor keeps as it is."""
+
+_TREE_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("attr_list", "markdown.extensions.attr_list.AttrListTreeprocessor"): ("{",),
+    ("unescape", "markdown.treeprocessors.UnescapeTreeprocessor"): ("\\",),
+}
+"""Tree processors, by name and class, with nothing to do unless the text converted holds one
+of these strings: every attribute list begins with ``{``, and the placeholders the unescaper
+restores are made only for backslash escapes. Nothing else puts either in the tree: entities
+and raw HTML are held as placeholders of other shapes until the tree is serialised."""
+
+
+class _Source(Preprocessor):
+    """Keeps the text being converted (run first, it changes nothing) for the guards."""
+
+    text = ""
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.text = "\n".join(lines)
+        return lines
+
+
+class _StandsFor:
+    """What a processor put in another's place passes on: any attribute it has not, such as
+    the unescaper's expression, which the link pattern looks up by the processor's name."""
+
+    def __getattr__(self, name: str) -> object:
+        processor = self.__dict__.get("processor")  # not there yet in a copy being made
+        if processor is None:
+            raise AttributeError(name)
+        return getattr(processor, name)
+
+
+class _GuardedLines(_StandsFor, Preprocessor):
+    """A preprocessor run only on lines holding one of the strings it needs (see
+    :data:`_PRE_NEEDS`); other lines pass unchanged, as it would pass them."""
+
+    def __init__(self, processor: Preprocessor, needs: tuple[str, ...]) -> None:
+        super().__init__(processor.md)
+        self.processor = processor
+        self.needs = needs
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)  # no needed string holds a line break: none is made
+        for need in self.needs:
+            if need in text:
+                return self.processor.run(lines)
+        return lines
+
+
+class _GuardedTree(_StandsFor, Treeprocessor):
+    """A tree processor run only when the text converted holds one of the strings it needs
+    (see :data:`_TREE_NEEDS`); stands for it to any extension that asks for its attributes."""
+
+    def __init__(self, processor: Treeprocessor, needs: tuple[str, ...], source: _Source) -> None:
+        super().__init__(processor.md)
+        self.processor = processor
+        self.needs = needs
+        self.source = source
+
+    def run(self, root: ET.Element) -> ET.Element | None:
+        for need in self.needs:
+            if need in self.source.text:
+                return self.processor.run(root)
+        return None
+
+
+class _QuickToc(_StandsFor, Treeprocessor):
+    """The table-of-contents processor, not searching the whole tree for its marker
+    (``[TOC]``) in a text that does not hold it: a marker is a paragraph of that text alone."""
+
+    def __init__(self, processor: Treeprocessor, source: _Source) -> None:
+        super().__init__(processor.md)
+        self.processor = processor
+        self.source = source
+
+    def run(self, root: ET.Element) -> None:
+        toc: Any = self.processor  # its `run` changes the tree in place and returns None
+        marker = toc.marker
+        if not marker or marker in self.source.text:
+            toc.run(root)
+            return
+        toc.marker = ""
+        try:
+            toc.run(root)
+        finally:
+            toc.marker = marker
+
+
+def _qualified(value: object) -> str:
+    return f"{type(value).__module__}.{type(value).__qualname__}"
+
+
+def _quick_processors(md: markdown.Markdown) -> None:
+    """Put the quick whitespace normaliser, and guards, in place of the stock preprocessors
+    and tree processors they know (by class), in Python-Markdown 3 (whose registries, and
+    the steps of whose whitespace normaliser, are as these expect)."""
+    pre = getattr(md.preprocessors, "_priority", None)
+    tree = getattr(md.treeprocessors, "_priority", None)
+    if markdown.__version_info__[0] != 3 or pre is None or tree is None:
+        return
+    source = _Source(md)
+    for item in list(pre):
+        processor = md.preprocessors[item.name]
+        if type(processor) is NormalizeWhitespace and item.name == "normalize_whitespace":
+            md.preprocessors.register(_QuickWhitespace(md), item.name, item.priority)
+        needs = _PRE_NEEDS.get((item.name, _qualified(processor)))
+        if needs is not None:
+            md.preprocessors.register(_GuardedLines(processor, needs), item.name, item.priority)
+    for item in list(tree):
+        processor = md.treeprocessors[item.name]
+        if (item.name, _qualified(processor)) == (
+            "toc",
+            "markdown.extensions.toc.TocTreeprocessor",
+        ):
+            md.treeprocessors.register(_QuickToc(processor, source), item.name, item.priority)
+        needs = _TREE_NEEDS.get((item.name, _qualified(processor)))
+        if needs is not None:
+            md.treeprocessors.register(
+                _GuardedTree(processor, needs, source), item.name, item.priority
+            )
+    md.preprocessors.register(source, "cssblog_source", max(i.priority for i in pre) + 10)
+
+
 class MarkdownRenderer:
     """A reusable Python-Markdown converter with the house extensions."""
 
@@ -258,6 +413,7 @@ class MarkdownRenderer:
         )
         _quick_inline(self._md)
         _quick_blocks(self._md)
+        _quick_processors(self._md)
         self._finisher = Finisher()
         self._links = _SourceLinks(self._md)
         self._md.treeprocessors.register(self._links, "source_links", 1)

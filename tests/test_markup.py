@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown.inlinepatterns import SimpleTagInlineProcessor
+from markdown.preprocessors import NormalizeWhitespace
 from markdown.treeprocessors import InlineProcessor
 
 from cssblog import markup
@@ -31,6 +32,8 @@ PIECES = [
     "<me@example.org>", "<span>", "</span>", "<b>bold</b>", "<!-- note -->", "<?php ?>",
     "<![CDATA[x]]>", "&amp;", "&#169;", "&#x1F600;", "&nope", "a < b", "a & b", "!", "[", "]",
     "(", ")", "'quoted'", '"double"', "--", "...", "{: .cls }", "HTML", "*[HTML]: Hyper",
+    "{", "}", "&#123;", "\\{", "{: #id }", "[TOC]", "\t", "\r\n", "\r", " \n", "~~~",
+    "```", "\x02", "\x03", "\x0212\x03",
 ]  # fmt: skip
 BLOCKS = [
     "", "# Heading\n", "## Sub *heading*\n", "- item\n- item\n", "1. one\n2. two\n", "> quote\n",
@@ -42,18 +45,27 @@ BLOCKS = [
     "[r2]: <https://example.org/2> \"Title\"\n", "[r3]: /three (Three)\n",
     "text [^2]\n\n[^2]: Two.\n",
     "a: b\n", "x]: y\n", "#hashtag\n", "1 > 0\n",
+    "[TOC]\n", " [TOC] \n", "~~~\ncode { }\n~~~\n", "\tcode after a tab\n", "   \n",
+    "# Heading {: #custom }\n", "<div markdown=\"1\">\n[TOC]\n\n*x* {: .y }\n</div>\n",
+    "- item\n{: .list }\n", "Para\r\nwith CRLF\r\n",
 ]  # fmt: skip
 
 
+GUARDS = (markup._Guarded, markup._GuardedLines, markup._GuardedTree, markup._QuickToc)
+
+
 def _stock() -> MarkdownRenderer:
-    """The house converter with Python-Markdown's own inline and block processors put back."""
+    """The house converter with Python-Markdown's own inline, block, pre- and tree processors
+    put back."""
     renderer = MarkdownRenderer()
     md = renderer._md
     md.treeprocessors.register(InlineProcessor(md), "inline", 20)
-    registry = md.parser.blockprocessors
-    for item in list(registry._priority):
-        if isinstance(registry[item.name], markup._Guarded):
-            registry.register(registry[item.name].processor, item.name, item.priority)
+    md.preprocessors.register(NormalizeWhitespace(md), "normalize_whitespace", 30)
+    md.preprocessors.deregister("cssblog_source")
+    for registry in (md.parser.blockprocessors, md.preprocessors, md.treeprocessors):
+        for item in list(registry._priority):
+            if isinstance(registry[item.name], GUARDS):
+                registry.register(registry[item.name].processor, item.name, item.priority)
     return renderer
 
 
@@ -75,6 +87,16 @@ def test_the_quick_processor_is_the_one_in_use() -> None:
         guarded
     )
     assert not any(isinstance(p, markup._Guarded) for p in _stock()._md.parser.blockprocessors)
+    # So has each preprocessor and tree processor that has nothing to do on most texts.
+    assert type(md.preprocessors["normalize_whitespace"]) is markup._QuickWhitespace
+    assert isinstance(md.treeprocessors["toc"], markup._QuickToc)
+    for registry, needs in (
+        (md.preprocessors, markup._PRE_NEEDS),
+        (md.treeprocessors, markup._TREE_NEEDS),
+    ):
+        assert all(isinstance(registry[name], GUARDS) for name, _ in needs), needs
+    assert isinstance(next(iter(md.preprocessors)), markup._Source)  # first of all
+    assert md.treeprocessors["unescape"].RE is STOCK._md.treeprocessors["unescape"].RE
     # In Python-Markdown's own order: a guard took its processor's place, even among equals.
     plain = markdown.Markdown(extensions=["extra", "toc", "sane_lists"]).parser.blockprocessors
     assert [type(getattr(p, "processor", p)) for p in md.parser.blockprocessors] == [
@@ -158,12 +180,35 @@ def test_the_stock_processor_stays_where_the_quick_one_may_not_fit(
     with monkeypatch.context() as patched:
         patched.setattr(markdown, "__version_info__", (4, 0, 0, "final", 0))
         assert type(MarkdownRenderer()._md.treeprocessors["inline"]) is InlineProcessor
-        blocks = MarkdownRenderer()._md.parser.blockprocessors
-        assert not any(isinstance(p, markup._Guarded) for p in blocks)
+        md = MarkdownRenderer()._md
+        assert not any(isinstance(p, markup._Guarded) for p in md.parser.blockprocessors)
+        assert not any(isinstance(p, GUARDS) for p in (*md.preprocessors, *md.treeprocessors))
+        assert type(md.preprocessors["normalize_whitespace"]) is NormalizeWhitespace
     with monkeypatch.context() as patched:
         patched.delattr(InlineProcessor, "_InlineProcessor__applyPattern")
         assert type(MarkdownRenderer()._md.treeprocessors["inline"]) is InlineProcessor
     assert type(MarkdownRenderer()._md.treeprocessors["inline"]) is markup._QuickInline
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab \t\r\n\x02\x03\u00a0\u2028", max_size=40))
+def test_the_quick_whitespace_normaliser_is_the_stock_one(text: str) -> None:
+    md = MarkdownRenderer()._md
+    lines = text.split("\n")
+    assert markup._QuickWhitespace(md).run(lines) == NormalizeWhitespace(md).run(lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="`~<>&;#=/\"' \nabcdiv-!?[]*{}:1\x02\x03", max_size=60))
+def test_lines_without_a_preprocessors_needed_strings_come_back_unchanged(text: str) -> None:
+    """What a guarded preprocessor assumes of the one it stands for, on any lines."""
+    lines = text.split("\n")
+    for item in STOCK._md.preprocessors._priority:
+        processor = STOCK._md.preprocessors[item.name]
+        needs = markup._PRE_NEEDS.get((item.name, markup._qualified(processor)))
+        if needs is not None and not any(n in text for n in needs):
+            STOCK._md.reset()
+            assert processor.run(list(lines)) == lines, item.name
 
 
 @settings(max_examples=400, deadline=None)
