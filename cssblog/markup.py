@@ -63,8 +63,13 @@ class _SourceLinks(Treeprocessor):
         self.links: Mapping[str, str] = {}
         self.source_dir = ""
         self.lookups: list[tuple[str, str | None]] = []
+        self.text: str | None = None
+        """The text converted, when known: one without ``.md`` links to no source file (a
+        link's address is a piece of it, and an escape or entity in it would end otherwise)."""
 
     def run(self, root: ET.Element) -> None:
+        if self.text is not None and ".md" not in self.text:
+            return
         for element in root.iter():
             attr = "href" if element.tag == "a" else "src" if element.tag == "img" else None
             value = element.get(attr) if attr else None
@@ -426,6 +431,7 @@ class MarkdownRenderer:
         self._links.links = links
         self._links.source_dir = str(source.parent) if str(source.parent) != "." else ""
         self._links.lookups = []
+        self._links.text = text
         html = self._finisher.finish(self._md.convert(text))
         toc = getattr(self._md, "toc", "")
         toc = smarten(toc) if "<li" in toc else ""
@@ -448,6 +454,7 @@ class MarkdownRenderer:
         self._md.reset()
         self._links.links = {}
         self._links.lookups = []
+        self._links.text = text
         return self._finisher.finish(self._md.convert(text))
 
 

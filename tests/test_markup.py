@@ -33,7 +33,8 @@ PIECES = [
     "<![CDATA[x]]>", "&amp;", "&#169;", "&#x1F600;", "&nope", "a < b", "a & b", "!", "[", "]",
     "(", ")", "'quoted'", '"double"', "--", "...", "{: .cls }", "HTML", "*[HTML]: Hyper",
     "{", "}", "&#123;", "\\{", "{: #id }", "[TOC]", "\t", "\r\n", "\r", " \n", "~~~",
-    "```", "\x02", "\x03", "\x0212\x03",
+    "```", "\x02", "\x03", "\x0212\x03", "[o](other\\.md)", "[o](other&#46;md)", ".md",
+    "[o](/posts/other.md#part)", "![i](other.md)", "[o][md]", "other.md",
 ]  # fmt: skip
 BLOCKS = [
     "", "# Heading\n", "## Sub *heading*\n", "- item\n- item\n", "1. one\n2. two\n", "> quote\n",
@@ -47,7 +48,7 @@ BLOCKS = [
     "a: b\n", "x]: y\n", "#hashtag\n", "1 > 0\n",
     "[TOC]\n", " [TOC] \n", "~~~\ncode { }\n~~~\n", "\tcode after a tab\n", "   \n",
     "# Heading {: #custom }\n", "<div markdown=\"1\">\n[TOC]\n\n*x* {: .y }\n</div>\n",
-    "- item\n{: .list }\n", "Para\r\nwith CRLF\r\n",
+    "- item\n{: .list }\n", "Para\r\nwith CRLF\r\n", "[md]: other.md\n",
 ]  # fmt: skip
 
 
@@ -66,7 +67,15 @@ def _stock() -> MarkdownRenderer:
         for item in list(registry._priority):
             if isinstance(registry[item.name], GUARDS):
                 registry.register(registry[item.name].processor, item.name, item.priority)
+    renderer._links = _EveryText(md)
+    md.treeprocessors.register(renderer._links, "source_links", 1)
     return renderer
+
+
+class _EveryText(markup._SourceLinks):
+    """The source-link rewriter, looking through the tree of every text."""
+
+    text = property(lambda self: None, lambda self, value: None)
 
 
 def _render(renderer: MarkdownRenderer, text: str) -> RenderedMarkdown:
