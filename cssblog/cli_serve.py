@@ -39,18 +39,20 @@ def serve(
             )  # fmt: skip
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
-    session.start()
-    drafts = "without" if no_drafts else "with"
-    click.echo(f"Serving {session.preview.root} at {session.url} ({drafts} drafts)")
-    watch = session.watch
-    if watch is not None:
-        shown = ", ".join(str(w.path) for w in watch.paths if w.path.exists())
-        click.echo(f"Watching {shown}{' (polling)' if watch.polling else ''}")
-    click.echo("Press Ctrl-C to stop.")
-    if open_browser:
-        webbrowser.open(session.url)
-    stopped = threading.Event()
+    # From the first build on, a Ctrl-C stops the session: its server thread would else keep
+    # the process alive with no one left to stop it.
     try:
+        session.start()
+        drafts = "without" if no_drafts else "with"
+        click.echo(f"Serving {session.preview.root} at {session.url} ({drafts} drafts)")
+        watch = session.watch
+        if watch is not None:
+            shown = ", ".join(str(w.path) for w in watch.paths if w.path.exists())
+            click.echo(f"Watching {shown}{' (polling)' if watch.polling else ''}")
+        click.echo("Press Ctrl-C to stop.")
+        if open_browser:
+            webbrowser.open(session.url)
+        stopped = threading.Event()
         while not stopped.wait(0.5):
             pass
     except KeyboardInterrupt:

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -604,9 +605,17 @@ def test_parse_form_refuses_repeated_fields_and_other_types() -> None:
 # -- the command ---------------------------------------------------------------------------------
 
 
+WITH_CTRL_C = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from cssblog.cli import main; sys.exit(main())"
+)
+"""``cssblog`` with Python's Ctrl-C handler in place even when the tests run as a background
+job, whose children inherit SIGINT ignored (and Python then installs no handler)."""
+
+
 def test_serve_command_prints_where_it_serves_and_stops_cleanly_on_ctrl_c(site: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "cssblog", "serve", "--site", str(site), "--port", "0"],
+        [sys.executable, "-c", WITH_CTRL_C, "serve", "--site", str(site), "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -635,6 +644,37 @@ def test_serve_command_prints_where_it_serves_and_stops_cleanly_on_ctrl_c(site: 
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_ctrl_c_before_the_wait_still_stops_the_session(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C that lands while the addresses are printed (here: while the browser opens)
+    stops the server thread too; left running, it would keep the process from ending."""
+
+    def interrupted(url: str) -> bool:
+        raise KeyboardInterrupt
+
+    made: list[PreviewSession] = []
+
+    class Kept(PreviewSession):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr("cssblog.cli_serve.webbrowser.open", interrupted)
+    monkeypatch.setattr("cssblog.cli_serve.PreviewSession", Kept)
+    before = set(threading.enumerate())
+    try:
+        result = CliRunner().invoke(main, ["serve", "--site", str(site), "--port", "0", "--open"])
+        assert result.exit_code == 0, result.output
+        assert "Stopping..." in result.output
+        left = [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
+        assert left == []
+    finally:  # without the fix, stop what the command left running
+        for session in made:
+            if session._thread is not None and session._thread.is_alive():
+                session.stop()
 
 
 def test_serve_warns_before_exposing_the_preview(
