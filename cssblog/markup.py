@@ -58,17 +58,18 @@ class RenderedMarkdown(CachedValue):
 class _SourceLinks(Treeprocessor):
     """Rewrites links to ``*.md`` source files into those files' URLs."""
 
-    def __init__(self, md: markdown.Markdown) -> None:
+    def __init__(self, md: markdown.Markdown, source: _Source | None = None) -> None:
         super().__init__(md)
         self.links: Mapping[str, str] = {}
         self.source_dir = ""
         self.lookups: list[tuple[str, str | None]] = []
-        self.text: str | None = None
-        """The text converted, when known: one without ``.md`` links to no source file (a
-        link's address is a piece of it, and an escape or entity in it would end otherwise)."""
+        self.source = source
+        """The text converted, when known: one without ``.md`` (line breaks aside, which
+        ``urlsplit`` drops from an address) links to no source file, for a link's address is
+        a piece of it, and an escape or entity in it would end it otherwise."""
 
     def run(self, root: ET.Element) -> None:
-        if self.text is not None and ".md" not in self.text:
+        if self.source is not None and ".md" not in self.source.text.replace("\n", ""):
             return
         for element in root.iter():
             attr = "href" if element.tag == "a" else "src" if element.tag == "img" else None
@@ -283,7 +284,9 @@ and raw HTML are held as placeholders of other shapes until the tree is serialis
 
 
 class _Source(Preprocessor):
-    """Keeps the text being converted (run first, it changes nothing) for the guards."""
+    """Keeps the text being converted for the guards, as the whitespace normaliser left it:
+    run right after it (changing nothing), for the normaliser drops STX and ETX, which could
+    otherwise split a ``[TOC]`` or an address's ``.md`` in the text as written."""
 
     text = ""
 
@@ -363,14 +366,20 @@ def _qualified(value: object) -> str:
     return f"{type(value).__module__}.{type(value).__qualname__}"
 
 
-def _quick_processors(md: markdown.Markdown) -> None:
+def _quick_processors(md: markdown.Markdown) -> _Source | None:
     """Put the quick whitespace normaliser, and guards, in place of the stock preprocessors
     and tree processors they know (by class), in Python-Markdown 3 (whose registries, and
-    the steps of whose whitespace normaliser, are as these expect)."""
+    the steps of whose whitespace normaliser, are as these expect); the keeper of the text
+    they read, or None when none is put in place."""
     pre = getattr(md.preprocessors, "_priority", None)
     tree = getattr(md.treeprocessors, "_priority", None)
     if markdown.__version_info__[0] != 3 or pre is None or tree is None:
-        return
+        return None
+    normaliser = next((i for i in pre if i.name == "normalize_whitespace"), None)
+    if normaliser is None or type(md.preprocessors["normalize_whitespace"]) is not (
+        NormalizeWhitespace
+    ):
+        return None
     source = _Source(md)
     for item in list(pre):
         processor = md.preprocessors[item.name]
@@ -391,7 +400,10 @@ def _quick_processors(md: markdown.Markdown) -> None:
             md.treeprocessors.register(
                 _GuardedTree(processor, needs, source), item.name, item.priority
             )
-    md.preprocessors.register(source, "cssblog_source", max(i.priority for i in pre) + 10)
+    # Right after the normaliser: a priority between it and the next, so no other runs between.
+    after = max((i.priority for i in pre if i.priority < normaliser.priority), default=0)
+    md.preprocessors.register(source, "cssblog_source", (normaliser.priority + after) / 2)
+    return source
 
 
 class MarkdownRenderer:
@@ -418,9 +430,9 @@ class MarkdownRenderer:
         )
         _quick_inline(self._md)
         _quick_blocks(self._md)
-        _quick_processors(self._md)
+        source = _quick_processors(self._md)
         self._finisher = Finisher()
-        self._links = _SourceLinks(self._md)
+        self._links = _SourceLinks(self._md, source)
         self._md.treeprocessors.register(self._links, "source_links", 1)
 
     def render(
@@ -431,7 +443,6 @@ class MarkdownRenderer:
         self._links.links = links
         self._links.source_dir = str(source.parent) if str(source.parent) != "." else ""
         self._links.lookups = []
-        self._links.text = text
         html = self._finisher.finish(self._md.convert(text))
         toc = getattr(self._md, "toc", "")
         toc = smarten(toc) if "<li" in toc else ""
@@ -454,7 +465,6 @@ class MarkdownRenderer:
         self._md.reset()
         self._links.links = {}
         self._links.lookups = []
-        self._links.text = text
         return self._finisher.finish(self._md.convert(text))
 
 

@@ -35,6 +35,8 @@ PIECES = [
     "{", "}", "&#123;", "\\{", "{: #id }", "[TOC]", "\t", "\r\n", "\r", " \n", "~~~",
     "```", "\x02", "\x03", "\x0212\x03", "[o](other\\.md)", "[o](other&#46;md)", ".md",
     "[o](/posts/other.md#part)", "![i](other.md)", "[o][md]", "other.md",
+    "[TO\x02C]", "[T\x03OC]", "[o](other.\x02md)", "![i](other.\x03md)", "[o](other.\nmd)",
+    "[o](<other.\nmd>)", "[o](other.m\rd)", "[o](other.m\td)", "[x](missing.\r\nmd)",
 ]  # fmt: skip
 BLOCKS = [
     "", "# Heading\n", "## Sub *heading*\n", "- item\n- item\n", "1. one\n2. two\n", "> quote\n",
@@ -67,15 +69,9 @@ def _stock() -> MarkdownRenderer:
         for item in list(registry._priority):
             if isinstance(registry[item.name], GUARDS):
                 registry.register(registry[item.name].processor, item.name, item.priority)
-    renderer._links = _EveryText(md)
+    renderer._links = markup._SourceLinks(md)  # knowing no text: it walks every tree
     md.treeprocessors.register(renderer._links, "source_links", 1)
     return renderer
-
-
-class _EveryText(markup._SourceLinks):
-    """The source-link rewriter, looking through the tree of every text."""
-
-    text = property(lambda self: None, lambda self, value: None)
 
 
 def _render(renderer: MarkdownRenderer, text: str) -> RenderedMarkdown:
@@ -104,7 +100,8 @@ def test_the_quick_processor_is_the_one_in_use() -> None:
         (md.treeprocessors, markup._TREE_NEEDS),
     ):
         assert all(isinstance(registry[name], GUARDS) for name, _ in needs), needs
-    assert isinstance(next(iter(md.preprocessors)), markup._Source)  # first of all
+    # The guards' text is kept right after the normaliser, which drops STX and ETX.
+    assert [type(p) for p in md.preprocessors][:2] == [markup._QuickWhitespace, markup._Source]
     assert md.treeprocessors["unescape"].RE is STOCK._md.treeprocessors["unescape"].RE
     # In Python-Markdown's own order: a guard took its processor's place, even among equals.
     plain = markdown.Markdown(extensions=["extra", "toc", "sane_lists"]).parser.blockprocessors
@@ -140,6 +137,26 @@ def test_same_html_for_the_benchmark_corpus_and_the_sample_site() -> None:
     assert QUICK.render_inline("A *short* [bio](https://e.org) &amp; more") == (
         STOCK.render_inline("A *short* [bio](https://e.org) &amp; more")
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[TO\x02C]\n\n# H\n",  # the normaliser drops STX and ETX: a marker after all
+        "x\n\n[T\x03OC]\n\n## a\n",
+        "[other](other.\x02md)",
+        "![i](other.\x02md)",
+        "[x](missing.\x02md)",
+        "[o](other.\nmd)",  # urlsplit drops line breaks from an address
+        "[o](<other.\nmd>)",
+        "[o](other.m\rd)",
+        "![i](<other.\nmd> 't')",
+        "[o](missing.\r\nmd)",
+    ],
+)
+def test_markers_and_addresses_split_by_what_is_dropped_are_found(text: str) -> None:
+    assert _render(QUICK, text) == _render(STOCK, text)
+    assert QUICK.render_inline(text) == STOCK.render_inline(text)
 
 
 @settings(max_examples=300, deadline=None)
