@@ -69,9 +69,15 @@ def smarten(rendered: str) -> str:
     parts = _TAG_OR_TEXT.split(rendered)  # text at even places, tags at odd ones
     raw_depth = 0
     previous = " "
+    steps: dict[str, int] = {}  # what each tag does to the depth: a page repeats its tags
     for index in range(0, len(parts), 2):
         if index:
-            raw_depth = _raw_depth(parts[index - 1], raw_depth)
+            tag = parts[index - 1]
+            step = steps.get(tag)
+            if step is None:
+                step = steps[tag] = _raw_step(tag)
+            if step:
+                raw_depth = max(raw_depth + step, 0)
         part = parts[index]
         if not part:
             continue
@@ -86,10 +92,16 @@ def smarten(rendered: str) -> str:
 
 def _raw_depth(tag: str, depth: int) -> int:
     """How many raw elements (code, pre, ...) are open after ``tag``."""
+    step = _raw_step(tag)
+    return max(depth + step, 0) if step else depth
+
+
+def _raw_step(tag: str) -> int:
+    """1 for a tag opening a raw element (code, pre, ...), -1 for one closing it, else 0."""
     tag_name = _TAG_NAME.match(tag)
     if tag_name is None or tag_name.group(2).lower() not in _RAW_TAGS:
-        return depth
-    return max(depth + (-1 if tag_name.group(1) else 1), 0)
+        return 0
+    return -1 if tag_name.group(1) else 1
 
 
 def _smarten_text(text: str, before: str) -> str:
