@@ -72,17 +72,12 @@ def smarten(rendered: str) -> str:
     steps: dict[str, int] = {}  # what each tag does to the depth: a page repeats its tags
     for index in range(0, len(parts), 2):
         if index:
-            tag = parts[index - 1]
-            step = steps.get(tag)
-            if step is None:
-                step = steps[tag] = _raw_step(tag)
-            if step:
-                raw_depth = max(raw_depth + step, 0)
+            raw_depth = _raw_depth(parts[index - 1], raw_depth, steps)
         part = parts[index]
         if not part:
             continue
         if part[0] == "<":  # a "<" never closed: read as a tag, as a browser would
-            raw_depth = _raw_depth(part, raw_depth)
+            raw_depth = _raw_depth(part, raw_depth, steps)
             continue
         if raw_depth == 0:
             part = parts[index] = _smarten_text(part, previous)
@@ -90,18 +85,18 @@ def smarten(rendered: str) -> str:
     return "".join(parts)
 
 
-def _raw_depth(tag: str, depth: int) -> int:
-    """How many raw elements (code, pre, ...) are open after ``tag``."""
-    step = _raw_step(tag)
+def _raw_depth(tag: str, depth: int, steps: dict[str, int]) -> int:
+    """How many raw elements (code, pre, ...) are open after ``tag``; ``steps`` keeps what
+    each tag seen does to that number (+1, -1 or 0), which depends on the tag alone."""
+    step = steps.get(tag)
+    if step is None:
+        tag_name = _TAG_NAME.match(tag)
+        if tag_name is None or tag_name.group(2).lower() not in _RAW_TAGS:
+            step = 0
+        else:
+            step = -1 if tag_name.group(1) else 1
+        steps[tag] = step
     return max(depth + step, 0) if step else depth
-
-
-def _raw_step(tag: str) -> int:
-    """1 for a tag opening a raw element (code, pre, ...), -1 for one closing it, else 0."""
-    tag_name = _TAG_NAME.match(tag)
-    if tag_name is None or tag_name.group(2).lower() not in _RAW_TAGS:
-        return 0
-    return -1 if tag_name.group(1) else 1
 
 
 def _smarten_text(text: str, before: str) -> str:
