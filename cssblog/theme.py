@@ -68,6 +68,9 @@ def make_environment(theme: Theme, compiled: Path | None = None) -> jinja2.Envir
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # No stat of the template file at each page: a long-running process makes a new
+        # environment whenever any template changes (see pipeline.Warm.jinja).
+        auto_reload=False,
     )
     env.filters["datefmt"] = format_date
     env.filters["isodate"] = lambda value: value.isoformat()
