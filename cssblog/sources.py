@@ -7,10 +7,11 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Collection, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from cssblog.errors import CssblogError
 
@@ -67,11 +68,10 @@ def read_sources(
     server learns this from the file watcher) to what was read then; those are not read again.
     """
     unchanged = unchanged or {}
-    found: list[SourceFile] = []
-    problems: list[CssblogError] = []
     if not content_dir.is_dir():
         return (), ()
     root = content_dir.resolve()
+    walked: list[tuple[SourceKind, str, str] | SourceFile | CssblogError] = []
     for sub, kind in _KIND_DIRS.items():
         if kind not in kinds:
             continue
@@ -80,7 +80,7 @@ def read_sources(
             if kind != "static" and not relative.endswith(".md"):
                 continue
             if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(root):
-                problems.append(
+                walked.append(
                     CssblogError(
                         "symbolic link points outside content/",
                         path=Path(entry.path),
@@ -90,25 +90,122 @@ def read_sources(
                 continue
             known = unchanged.get(entry.path)
             if known is not None and known.kind == kind:
-                found.append(known)
-                continue
-            try:
-                data = read_bytes(entry.path)
-            except OSError as exc:
+                walked.append(known)
+            else:
+                walked.append((kind, relative, entry.path))
+    to_read = [item[2] for item in walked if isinstance(item, tuple)]
+    read = iter(read_files(to_read))
+    found: list[SourceFile] = []
+    problems: list[CssblogError] = []
+    for item in walked:
+        if isinstance(item, CssblogError):
+            problems.append(item)
+        elif isinstance(item, SourceFile):
+            found.append(item)
+        else:
+            kind, relative, location = item
+            outcome = next(read)
+            if isinstance(outcome, OSError):
                 problems.append(
-                    CssblogError(f"cannot read file: {exc.strerror}", path=Path(entry.path))
+                    CssblogError(f"cannot read file: {outcome.strerror}", path=Path(location))
                 )
-                continue
-            found.append(
-                SourceFile(
-                    kind=kind,
-                    location=entry.path,
-                    name=relative,
-                    data=data,
-                    digest=hashlib.blake2b(data, digest_size=16).hexdigest(),
-                )
-            )
+            else:
+                data, digest = outcome
+                found.append(SourceFile(kind, location, relative, data, digest))
     return tuple(found), tuple(problems)
+
+
+def read_files(locations: Sequence[str]) -> list[tuple[bytes, str] | OSError]:
+    """Each file's bytes and digest (or why it could not be read), in order."""
+    return _in_turn_or_together(_read_one, locations)
+
+
+_BATCH = 256
+"""How many files (or folders) are read in turn before the time they took is looked at."""
+_SLOW = 30e-6
+"""Seconds a file or folder: slower than this, they come from the disk (from the page cache, a
+small file or folder takes a few microseconds)."""
+_THREADS = 4
+"""How many threads read what comes from the disk. From an SSD, 20,000 small files took 1.6 s
+in turn and 0.7 s with four threads (eight gained nothing); from the page cache, threads only
+contend for the interpreter (0.13 s in turn, 0.21 s with four)."""
+
+_Item = TypeVar("_Item")
+_Made = TypeVar("_Made")
+
+
+def _in_turn_or_together(function: Callable[[_Item], _Made], items: Sequence[_Item]) -> list[_Made]:
+    """``function(item)`` for each of ``items`` (reading a file or folder), in order.
+
+    What is in the page cache is read fastest one after another. What must come from the disk
+    (in a first build after a while, when the cache has let the files go) is read several at
+    a time, so that the disk is not left idle between requests: once a batch read in turn
+    proves slow, the rest are shared out between threads.
+    """
+    made: list[_Made] = []
+    start = 0
+    while start < len(items):
+        batch = items[start : start + _BATCH]
+        began = time.perf_counter()
+        made.extend(map(function, batch))
+        start += len(batch)
+        if time.perf_counter() - began > _SLOW * len(batch):
+            made.extend(_together(function, items[start:]))
+            break
+    return made
+
+
+def _together(function: Callable[[_Item], _Made], items: Sequence[_Item]) -> list[_Made]:
+    """``function(item)`` for each of ``items``, in order, by :data:`_THREADS` threads, each
+    taking a run of consecutive items (files that tend to stand near each other on the disk)."""
+    import threading  # only for a build that reads from the disk
+
+    if not items:
+        return []
+    size = -(-len(items) // _THREADS)
+    runs = [range(i, min(i + size, len(items))) for i in range(0, len(items), size)]
+    made: list[Any] = [None] * len(items)
+    left = [len(run) for run in runs]
+    stop = threading.Event()  # a thread failed or this one was interrupted: all stop
+    failed: list[BaseException] = []
+
+    def work(number: int) -> None:
+        try:
+            for index in runs[number]:
+                if stop.is_set():
+                    return
+                made[index] = function(items[index])
+                left[number] -= 1
+        except BaseException as exc:  # handed to the calling thread, which raises it
+            failed.append(exc)
+            stop.set()
+
+    started: list[threading.Thread] = []
+    try:
+        for number in range(1, len(runs)):
+            thread = threading.Thread(target=work, args=(number,), daemon=True)
+            thread.start()
+            started.append(thread)
+        work(0)
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        for thread in started:  # the build forks later: no thread may be left running
+            thread.join()
+    if failed:
+        raise failed[0]
+    if any(left):
+        raise RuntimeError("a reading thread stopped early")
+    return made
+
+
+def _read_one(location: str) -> tuple[bytes, str] | OSError:
+    try:
+        data = read_bytes(location)
+    except OSError as exc:
+        return exc
+    return data, hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def refresh_sources(
@@ -212,17 +309,29 @@ def read_bytes(location: str) -> bytes:
         os.close(handle)
 
 
-def _walk(folder: str, prefix: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
+def _walk(
+    folder: str, prefix: str, listed: list[os.DirEntry[str]] | None = None
+) -> Iterator[tuple[str, os.DirEntry[str]]]:
     """``(relative path, entry)`` of files below ``folder`` in sorted order, skipping ignored
-    names, dangling links and linked folders."""
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except (FileNotFoundError, NotADirectoryError):
+    names, dangling links and linked folders; ``listed`` is the folder's listing when it was
+    made already. The folders in each folder are listed together (see
+    :func:`_in_turn_or_together`): a large site keeps each post's comments in one."""
+    entries = _listing(folder) if listed is None else listed
+    if entries is None:
         return
-    for entry in entries:
-        if is_ignored_name(entry.name):
-            continue
+    kept = [entry for entry in entries if not is_ignored_name(entry.name)]
+    folders = [entry.path for entry in kept if entry.is_dir(follow_symlinks=False)]
+    listings = dict(zip(folders, _in_turn_or_together(_listing, folders), strict=True))
+    for entry in kept:
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(entry.path, f"{prefix}{entry.name}/")
+            yield from _walk(entry.path, f"{prefix}{entry.name}/", listings[entry.path] or [])
         elif entry.is_file():
             yield f"{prefix}{entry.name}", entry
+
+
+def _listing(folder: str) -> list[os.DirEntry[str]] | None:
+    """The entries of ``folder`` sorted by name, or None when it is not a folder (now)."""
+    try:
+        return sorted(os.scandir(folder), key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return None

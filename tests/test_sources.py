@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cssblog import sources
 from cssblog.sources import read_sources, refresh_sources
 
 NAMES = ["a.md", "b.md", "z.md", "notes.txt", ".hidden.md", "x.md~", "logo.png"]
@@ -90,3 +94,87 @@ def test_a_change_only_a_whole_walk_can_tell_gives_none(tmp_path: Path) -> None:
     assert read_sources(content)[1]  # the walk reports the link
     assert refresh_sources(content, before, {str(content / "posts")}) is None
     assert refresh_sources(content, before, {str(content)}) is None
+
+
+def _slow_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every batch of reads looks slow, and batches are small: the threads read the rest."""
+    monkeypatch.setattr(sources, "_SLOW", -1.0)
+    monkeypatch.setattr(sources, "_BATCH", 3)
+
+
+def _tree(content: Path) -> None:
+    for n in range(40):
+        (content / "posts").mkdir(parents=True, exist_ok=True)
+        (content / f"posts/p{n:02d}.md").write_text(f"post {n}")
+        (content / f"comments/p{n:02d}").mkdir(parents=True)
+        for c in range(n % 4):
+            (content / f"comments/p{n:02d}/c{c}.md").write_text(f"comment {c} on {n}")
+    (content / "comments/p03/.hidden").mkdir()
+    (content / "comments/p03/.hidden/c.md").write_text("ignored")
+    (content / "static/img/deep").mkdir(parents=True)
+    (content / "static/img/deep/logo.png").write_bytes(b"\x89PNG")
+    (content / "posts/outside.md").symlink_to(content.parent / "elsewhere.md")
+    (content.parent / "elsewhere.md").write_text("outside")
+
+
+def test_files_read_by_threads_are_what_reading_in_turn_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = tmp_path / "content"
+    _tree(content)
+    in_turn = read_sources(content)
+    assert len(in_turn[0]) == 40 + sum(n % 4 for n in range(40)) + 1
+    assert [p.message for p in in_turn[1]] == ["symbolic link points outside content/"]
+    used: dict[str, int] = {}
+    together = sources._together
+
+    def counted(function: Any, items: Any) -> Any:
+        used[function.__name__] = max(used.get(function.__name__, 0), len(items))
+        return together(function, items)
+
+    monkeypatch.setattr(sources, "_together", counted)
+    _slow_disk(monkeypatch)
+    files, problems = read_sources(content)
+    assert files == in_turn[0]
+    assert [(p.message, p.path) for p in problems] == [(p.message, p.path) for p in in_turn[1]]
+    assert used["_listing"] > sources._THREADS  # the comment folders were shared out
+    assert used["_read_one"] > sources._THREADS  # and the files
+    assert threading.active_count() == 1
+
+
+def test_a_file_gone_before_a_thread_reads_it_is_a_problem_in_its_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _slow_disk(monkeypatch)
+    names = [str(tmp_path / f"f{n}") for n in range(20)]
+    for n, name in enumerate(names):
+        if n != 11:
+            Path(name).write_text(f"file {n}")
+    made = sources.read_files(names)
+    assert [m[0] if isinstance(m, tuple) else None for m in made] == [
+        None if n == 11 else f"file {n}".encode() for n in range(20)
+    ]
+    assert isinstance(made[11], FileNotFoundError)
+
+
+def test_a_reading_thread_that_fails_fails_the_read_and_leaves_no_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _slow_disk(monkeypatch)
+    names = [str(tmp_path / f"f{n}") for n in range(40)]
+    for name in names:
+        Path(name).write_text("x")
+    read_one = sources._read_one
+    started = threading.Event()
+
+    def failing(location: str) -> Any:
+        if location == names[-1]:  # in the last thread's run
+            raise MemoryError("no room")
+        started.set()
+        return read_one(location)
+
+    monkeypatch.setattr(sources, "_read_one", failing)
+    with pytest.raises(MemoryError, match="no room"):
+        sources.read_files(names)
+    assert started.is_set()
+    assert threading.active_count() == 1
