@@ -43,7 +43,15 @@ from cssblog.incremental import OutputMemo
 from cssblog.markup import MarkdownRenderer, RenderedMarkdown
 from cssblog.output import OutputFile
 from cssblog.render import WATCHED, render_pages
-from cssblog.site import Article, PageDoc, Site, build_model, is_published
+from cssblog.site import (
+    Article,
+    PageDoc,
+    RelatedPlan,
+    Site,
+    build_model,
+    is_published,
+    plan_related,
+)
 from cssblog.sources import SourceFile
 from cssblog.state import next_change
 from cssblog.theme import Theme, find_theme, make_environment
@@ -135,8 +143,13 @@ def render_site(
     # A long-running process has other threads (the preview server's), so it is never forked.
     forks = workers if warm is None else 1
     threads: list[Threads] = []
+    related: list[RelatedPlan] = []
 
-    def make_comment_threads(workers: int = 1) -> None:  # meanwhile: only slugs are needed
+    def meanwhile() -> None:  # needs only the posts: while forked copies convert the bodies
+        make_comment_threads()
+        related.append(plan_related(config, visible))
+
+    def make_comment_threads(workers: int = 1) -> None:  # only the posts' slugs are needed
         threads.append(make_threads(
             sources.comments, [p.slug for p in visible], config, renderer=CommentRenderer(),
             memo=cache.comment_threads if cache is not None else None, workers=workers,
@@ -151,7 +164,7 @@ def render_site(
         keys=[key for *_, key in prepared],
         renderer=renderer,
         fork=warm is None,
-        meanwhile=make_comment_threads,
+        meanwhile=meanwhile,
     )
     if not threads:  # the bodies were not shared out
         make_comment_threads(forks)
@@ -160,7 +173,7 @@ def render_site(
         config, visible, pages, rendered, now=now, drafts=drafts,
         markdown_inline=renderer.render_inline, memo=cache.sources if cache else None,
         article_memo=cache.articles if cache else None,
-        interned=cache.interned if cache else None,
+        interned=cache.interned if cache else None, related=related[0] if related else None,
     )  # fmt: skip
     policy_html = renderer.render_inline(config.comments.policy)
     published = publish_comments(

@@ -182,6 +182,7 @@ def build_model(
     memo: MutableMapping[tuple[Any, ...], Any] | None = None,
     article_memo: MutableMapping[Any, Any] | None = None,
     interned: MutableMapping[Any, Any] | None = None,
+    related: RelatedPlan | None = None,
 ) -> Site:
     """Assemble the site model from checked sources and their rendered bodies.
 
@@ -192,6 +193,8 @@ def build_model(
     so the digests of unchanged posts, kept with them, need not be taken again. ``interned``
     (the build cache too) keeps the last build's terms and authors, reused where equal, so
     the articles that hold them and the pages that show them hold the very same objects.
+    ``related`` is the related-posts choice made ahead by :func:`plan_related`, used when it
+    was made for these very posts.
     """
     same = _Interned(interned)
     visible = sorted(
@@ -239,7 +242,7 @@ def build_model(
         nav=_nav(cs_term, page_docs),
         posts_by_term=posts_by_term,
         neighbours=_neighbours(articles),
-        related=_related_cached(articles, posts_by_term, memo),
+        related=_related_cached(articles, memo, related),
         drafts_included=drafts,
         first_year=articles[-1].date.year if articles else None,
         last_year=articles[0].date.year if articles else None,
@@ -445,60 +448,110 @@ def _neighbours(articles: Sequence[Article]) -> dict[str, tuple[Article | None, 
     return result
 
 
-def _related_cached(
-    articles: Sequence[Article],
-    by_term: Mapping[str, tuple[Article, ...]],
-    memo: MutableMapping[tuple[Any, ...], Any] | None,
-) -> dict[str, tuple[Article, ...]]:
-    if memo is None:
-        return _related(articles, by_term)
-    shape = tuple(
-        (a.url, a.date, tuple(t.url for t in a.tags), tuple(c.url for c in a.categories))
-        for a in articles
-    )
+@dataclass(frozen=True, slots=True)
+class RelatedPlan:
+    """The related posts of every post, chosen from the posts alone (see :func:`plan_related`)."""
+
+    key: bytes
+    """The digest of what the choice depends on (see :func:`_shape_key`)."""
+    picks: tuple[tuple[int, ...], ...]
+    """For each post, newest first, the places of its related posts in that order."""
+
+
+_Shape = tuple[str, datetime, tuple[str, ...], tuple[str, ...]]
+"""What the related-posts choice reads of a post: its URL, date, tags' and categories' URLs."""
+
+
+def plan_related(config: SiteConfig, posts: Sequence[Post]) -> RelatedPlan:
+    """The choice :func:`build_model` makes for ``posts`` (the published ones, or all with
+    drafts), made from them alone: a build makes it while the bodies convert, so that the
+    model, which waits for them, need not."""
+    newest = sorted(posts, key=lambda p: (p.date, p.slug), reverse=True)
+    permalink = config.site.permalink
+    term_urls: dict[tuple[Callable[[str], str], str], str] = {}
+
+    def url_of(name: str, kind: Callable[[str], str]) -> str:
+        found = term_urls.get((kind, name))
+        if found is None:
+            found = term_urls[(kind, name)] = _term(name, kind, 0).url
+        return found
+
+    shape = [
+        (
+            urls.post_route(permalink, p.date, p.slug).url,
+            p.date,
+            tuple(url_of(t, urls.tag_url) for t in p.tags),
+            tuple(url_of(c, urls.category_url) for c in p.categories),
+        )
+        for p in newest
+    ]
+    return RelatedPlan(_shape_key(shape), tuple(_related(shape)))
+
+
+def _shape_key(shape: Sequence[_Shape]) -> bytes:
     # repr, not pickle: pickle's bytes depend on which equal strings are the same object, and
     # articles reused from the cache hold other term objects than the articles made anew.
-    key = ("related", hashlib.blake2b(repr(shape).encode(), digest_size=16).digest())
-    urls_of = memo.get(key)
-    if urls_of is None:
-        related = _related(articles, by_term)
-        memo[key] = {url: tuple(a.url for a in items) for url, items in related.items()}
-        return related
-    by_url = {a.url: a for a in articles}
-    return {url: tuple(by_url[u] for u in items) for url, items in urls_of.items()}
+    return hashlib.blake2b(repr(tuple(shape)).encode(), digest_size=16).digest()
 
 
-def _related(
-    articles: Sequence[Article], by_term: Mapping[str, tuple[Article, ...]]
+def _related_cached(
+    articles: Sequence[Article],
+    memo: MutableMapping[tuple[Any, ...], Any] | None,
+    plan: RelatedPlan | None,
 ) -> dict[str, tuple[Article, ...]]:
-    """Up to three posts sharing the most tags (weight 2) and categories (weight 1).
+    shape = [
+        (a.url, a.date, tuple(t.url for t in a.tags), tuple(c.url for c in a.categories))
+        for a in articles
+    ]
+    key = _shape_key(shape) if memo is not None or plan is not None else b""
+    urls_of = memo.get(("related", key)) if memo is not None else None
+    if urls_of is not None:
+        by_url = {a.url: a for a in articles}
+        return {url: tuple(by_url[u] for u in items) for url, items in urls_of.items()}
+    picks = plan.picks if plan is not None and plan.key == key else _related(shape)
+    related = {
+        article.url: tuple(articles[at] for at in chosen)
+        for article, chosen in zip(articles, picks, strict=True)
+    }
+    if memo is not None:
+        memo[("related", key)] = {
+            url: tuple(a.url for a in items) for url, items in related.items()
+        }
+    return related
+
+
+def _related(shape: Sequence[_Shape]) -> list[tuple[int, ...]]:
+    """For each post (``shape``, newest first), the places of up to three posts sharing the
+    most tags (weight 2) and categories (weight 1) with it.
 
     Only posts near in time within each shared term are scored, so the cost stays linear in the
     number of posts however large a category grows.
     """
-    position = {article.url: index for index, article in enumerate(articles)}
-    url_at = [article.url for article in articles]
-    # Each term's posts as positions in ``articles``, and where each post stands in them.
-    members = {url: [position[a.url] for a in items] for url, items in by_term.items()}
+    url_at = [url for url, *_ in shape]
+    # Each term's posts as places in ``shape``, and where each post stands in them.
+    members: dict[str, list[int]] = defaultdict(list)
+    for at, (_, _, tags, categories) in enumerate(shape):
+        for url in (*categories, *tags):
+            members[url].append(at)
     index_in: dict[tuple[str, int], int] = {}
     for url, items in members.items():
         for i, at in enumerate(items):
             index_in[(url, at)] = i
-    result: dict[str, tuple[Article, ...]] = {}
-    for here, article in enumerate(articles):
+    result: list[tuple[int, ...]] = []
+    for here, (_, _, tags, categories) in enumerate(shape):
         scores: dict[int, int] = {}
-        for terms, weight in ((article.tags, 2), (article.categories, 1)):
+        for terms, weight in ((tags, 2), (categories, 1)):
             for term in terms:
-                items = members[term.url]
-                i = index_in[(term.url, here)]
+                items = members[term]
+                i = index_in[(term, here)]
                 for other in items[max(0, i - _RELATED_WINDOW) : i + _RELATED_WINDOW + 1]:
                     scores[other] = scores.get(other, 0) + weight
         scores.pop(here, None)
         if not scores:
-            result[article.url] = ()
+            result.append(())
             continue
         # The best three have a score no lower than the third best score: rank only those.
         floor = sorted(scores.values(), reverse=True)[:RELATED_COUNT][-1]
         best = [(-n, abs(at - here), url_at[at], at) for at, n in scores.items() if n >= floor]
-        result[article.url] = tuple(articles[at] for *_, at in sorted(best)[:RELATED_COUNT])
+        result.append(tuple(at for *_, at in sorted(best)[:RELATED_COUNT]))
     return result

@@ -353,3 +353,41 @@ def test_symlinks_leaving_the_site_are_refused(make_site: MakeSite, tmp_path: Pa
     with pytest.raises(ContentErrors, match="symbolic link points outside content/"):
         build_site(root, now=NOW)
     assert not (root / "output").exists()
+
+
+def test_related_posts_chosen_while_the_bodies_convert_are_those_the_model_chooses(
+    make_site: MakeSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that shares its bodies out chooses the related posts meanwhile, from the posts
+    alone: the pages are those of a build that chooses them from the finished model."""
+    from cssblog import site, workers
+
+    tags = ["sla", "tone", "escalation", "refunds"]
+    files = {
+        f"content/posts/p{i:02d}.md": post(
+            f"Post {i}",
+            f"2026-0{1 + i % 3}-{1 + i:02d} 09:{i:02d}",
+            tags=[tags[i % 4], tags[i * 3 % 4]] if i % 5 else [],
+            categories=["Customer Service"] if i % 2 else ["Tools", "Customer Service"],
+        )
+        for i in range(14)
+    }
+    root = make_site(files)
+    chosen: list[int] = []
+    real = site._related
+
+    def related(shape: object) -> object:
+        chosen.append(len(shape))  # type: ignore[arg-type]
+        return real(shape)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(site, "_related", related)
+    monkeypatch.setattr(workers, "FORK_MIN", 2)
+    build_site(root, now=NOW, output=root / "shared", workers=2)
+    assert chosen == [14]  # once, ahead: the model took that choice
+    build_site(root, now=NOW, output=root / "alone", workers=1)
+    assert chosen == [14, 14]  # by the model
+    shared, alone = tree(root / "shared"), tree(root / "alone")
+    assert shared == alone
+    pages = [p for p in shared if re.fullmatch(r"\d{4}/\d\d/p\d\d/index\.html", p)]
+    assert len(pages) == 14
+    assert sum(b'id="related-title"' in shared[p] for p in pages) >= 12
