@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import signal
 import subprocess
@@ -268,3 +269,19 @@ def test_a_copy_whose_parent_is_killed_stops_and_lets_go_of_its_files(tmp_path: 
             except BlockingIOError:
                 assert time.monotonic() < deadline, "the orphaned copy still holds the lock"
                 time.sleep(0.05)
+
+
+def test_what_the_process_made_is_frozen_while_copies_work_then_in_the_oldest_generation() -> None:
+    made_before = [["held"]]  # a container: the collector tracks it
+    frozen: list[int] = []
+    assert gc.get_freeze_count() == 0
+    results = forked(
+        lambda n: n * 2,
+        list(range(workers.FORK_MIN)),
+        2,
+        meanwhile=lambda: frozen.append(gc.get_freeze_count()),
+    )
+    assert results == [n * 2 for n in range(workers.FORK_MIN)]
+    assert frozen and frozen[0] > 0  # left out of this process's collections meanwhile
+    assert gc.get_freeze_count() == 0
+    assert any(o is made_before for o in gc.get_objects(generation=2))
