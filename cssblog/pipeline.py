@@ -192,16 +192,9 @@ def render_site(
         env = warm.jinja(theme, salt, compiled)
     else:
         env = make_environment(theme, compiled)
-
-    def while_pages(comments: tuple[Comment, ...]) -> None:  # while forked copies render
-        if while_rendering is not None:
-            while_rendering(comments)
-        if cache is not None and memo is not None:  # digests kept for the next build (below)
-            fingerprints.known(_views(cache.comment_threads))
-
     files, rendered_pages = _outputs(
         config, site, sources, published, policy_html, theme, memo, env, forks, staging,
-        while_pages,
+        while_rendering,
     )  # fmt: skip
     if cache is not None and memo is not None:
         cache.pages = memo.current
