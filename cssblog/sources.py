@@ -196,20 +196,37 @@ def _together(function: Callable[[_Item], _Made], items: Sequence[_Item]) -> lis
     try:
         for number in range(1, len(runs)):
             thread = threading.Thread(target=work, args=(number,), daemon=True)
-            thread.start()
             started.append(thread)
+            thread.start()
         work(0)
     except BaseException:
         stop.set()
         raise
     finally:
-        for thread in started:  # the build forks later: no thread may be left running
-            thread.join()
-    if failed:
-        raise failed[0]
+        if failed:  # this thread's own run failed or was interrupted: the others stop too
+            stop.set()
+        _join(started, stop)  # the build forks later: no thread may be left running
+    if failed:  # an interruption before any other thread's error
+        raise next((e for e in failed if not isinstance(e, Exception)), failed[0])
     if any(left):
         raise RuntimeError("a reading thread stopped early")
     return made
+
+
+def _join(threads: Sequence[Any], stop: Any) -> None:
+    """Wait for every started thread of ``threads``, even through a Ctrl-C (which sets
+    ``stop``, so that they end soon, and is raised once all have)."""
+    interrupted: BaseException | None = None
+    for thread in threads:
+        while thread.ident is not None:  # started
+            try:
+                thread.join()
+                break
+            except BaseException as exc:
+                stop.set()
+                interrupted = interrupted or exc
+    if interrupted is not None:
+        raise interrupted
 
 
 def _read_one(location: str) -> tuple[bytes, str] | OSError:

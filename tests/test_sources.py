@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +199,43 @@ def test_a_source_below_the_site_is_named_as_relative_to_names_it(root: str, loc
     except ValueError:
         expected = Path(location)
     assert source.below(Path(root)) == expected
+
+
+def test_a_ctrl_c_while_waiting_for_the_readers_stops_them_all_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    join = threading.Thread.join
+    interrupted: list[bool] = []
+
+    def join_once_interrupted(self: threading.Thread, timeout: float | None = None) -> None:
+        if not interrupted:
+            interrupted.append(True)
+            raise KeyboardInterrupt
+        join(self, timeout)
+
+    def slow_elsewhere(n: int) -> int:
+        if threading.current_thread() is not threading.main_thread():
+            time.sleep(0.02)
+        return n
+
+    monkeypatch.setattr(threading.Thread, "join", join_once_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sources._together(slow_elsewhere, list(range(200)))
+    assert interrupted and threading.active_count() == 1  # none reads on after the Ctrl-C
+
+
+def test_a_ctrl_c_is_what_comes_out_even_after_another_threads_error() -> None:
+    entered, failed = threading.Event(), threading.Event()
+
+    def read(n: int) -> int:
+        if threading.current_thread() is threading.main_thread():
+            entered.set()
+            assert failed.wait(10)
+            raise KeyboardInterrupt
+        assert entered.wait(10)
+        failed.set()
+        raise PermissionError("denied")
+
+    with pytest.raises(KeyboardInterrupt):
+        sources._together(read, list(range(40)))
+    assert threading.active_count() == 1
