@@ -197,11 +197,7 @@ def build_model(
     was made for these very posts.
     """
     same = _Interned(interned)
-    visible = sorted(
-        (p for p in posts if drafts or is_published(p, now)),
-        key=lambda p: (p.date, p.slug),
-        reverse=True,
-    )
+    visible = _newest_first(p for p in posts if drafts or is_published(p, now))
     categories = _terms((c for p in visible for c in p.categories), urls.category_url, same)
     tags = _terms((t for p in visible for t in p.tags), urls.tag_url, same)
     authors = {n: same(a) for n, a in _authors(config, visible, markdown_inline).items()}
@@ -466,7 +462,7 @@ def plan_related(config: SiteConfig, posts: Sequence[Post]) -> RelatedPlan:
     """The choice :func:`build_model` makes for ``posts`` (the published ones, or all with
     drafts), made from them alone: a build makes it while the bodies convert, so that the
     model, which waits for them, need not."""
-    newest = sorted(posts, key=lambda p: (p.date, p.slug), reverse=True)
+    newest = _newest_first(posts)  # the model's order: the places picked are in it
     permalink = config.site.permalink
     term_urls: dict[tuple[Callable[[str], str], str], str] = {}
 
@@ -486,6 +482,11 @@ def plan_related(config: SiteConfig, posts: Sequence[Post]) -> RelatedPlan:
         for p in newest
     ]
     return RelatedPlan(_shape_key(shape), tuple(_related(shape)))
+
+
+def _newest_first(posts: Iterable[Post]) -> list[Post]:
+    """The order of the site's posts (by date, then slug, newest first)."""
+    return sorted(posts, key=lambda p: (p.date, p.slug), reverse=True)
 
 
 def _shape_key(shape: Sequence[_Shape]) -> bytes:

@@ -317,12 +317,10 @@ def _read_below(
             continue
         if os.path.islink(path) and not Path(path).resolve().is_relative_to(root):  # noqa: PTH114
             return None
-        try:
-            data = read_bytes(path)
-        except OSError:
+        outcome = _read_one(path)
+        if isinstance(outcome, OSError):
             return None
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        made.append(SourceFile(kind, path, relative, data, digest))
+        made.append(SourceFile(kind, path, relative, *outcome))
     return made
 
 
