@@ -129,7 +129,7 @@ def read_sources(
 
 def read_files(locations: Sequence[str]) -> list[tuple[bytes, str] | OSError]:
     """Each file's bytes and digest (or why it could not be read), in order."""
-    return _in_turn_or_together(_read_one, locations)
+    return _in_turn_or_together(_read_one, locations, ahead=_announce)
 
 
 _BATCH = 256
@@ -142,17 +142,24 @@ _THREADS = 4
 in turn and 0.7 s with four threads (eight gained nothing); from the page cache, threads only
 contend for the interpreter (0.13 s in turn, 0.21 s with four)."""
 
+_WILLNEED: int | None = getattr(os, "POSIX_FADV_WILLNEED", None)
+
 _Item = TypeVar("_Item")
 _Made = TypeVar("_Made")
 
 
-def _in_turn_or_together(function: Callable[[_Item], _Made], items: Sequence[_Item]) -> list[_Made]:
+def _in_turn_or_together(
+    function: Callable[[_Item], _Made],
+    items: Sequence[_Item],
+    ahead: Callable[[Sequence[_Item]], None] | None = None,
+) -> list[_Made]:
     """``function(item)`` for each of ``items`` (reading a file or folder), in order.
 
     What is in the page cache is read fastest one after another. What must come from the disk
     (in a first build after a while, when the cache has let the files go) is read several at
     a time, so that the disk is not left idle between requests: once a batch read in turn
-    proves slow, the rest are shared out between threads.
+    proves slow, the rest are shared out between threads, each of which first tells the
+    system what it is about to read (``ahead``, given its run of items).
     """
     made: list[_Made] = []
     start = 0
@@ -162,14 +169,19 @@ def _in_turn_or_together(function: Callable[[_Item], _Made], items: Sequence[_It
         made.extend(map(function, batch))
         start += len(batch)
         if time.perf_counter() - began > _SLOW * len(batch):
-            made.extend(_together(function, items[start:]))
+            made.extend(_together(function, items[start:], ahead))
             break
     return made
 
 
-def _together(function: Callable[[_Item], _Made], items: Sequence[_Item]) -> list[_Made]:
+def _together(
+    function: Callable[[_Item], _Made],
+    items: Sequence[_Item],
+    ahead: Callable[[Sequence[_Item]], None] | None = None,
+) -> list[_Made]:
     """``function(item)`` for each of ``items``, in order, by :data:`_THREADS` threads, each
-    taking a run of consecutive items (files that tend to stand near each other on the disk)."""
+    taking a run of consecutive items (files that tend to stand near each other on the disk)
+    and first handing the run to ``ahead``, if given."""
     import threading  # only for a build that reads from the disk
 
     if not items:
@@ -183,6 +195,8 @@ def _together(function: Callable[[_Item], _Made], items: Sequence[_Item]) -> lis
 
     def work(number: int) -> None:
         try:
+            if ahead is not None:
+                ahead([items[index] for index in runs[number]])
             for index in runs[number]:
                 if stop.is_set():
                     return
@@ -227,6 +241,27 @@ def _join(threads: Sequence[Any], stop: Any) -> None:
                 interrupted = interrupted or exc
     if interrupted is not None:
         raise interrupted
+
+
+def _announce(locations: Sequence[str]) -> None:
+    """Tell the system that ``locations`` are about to be read, so that it queues all of
+    their reads on the disk at once rather than one per request (``posix_fadvise``; nothing
+    where there is none). 20,000 small files, once the page cache had let them go, were read
+    in 1.05-1.15 s by four threads and in 0.64-0.68 s with this first. A file that cannot be
+    opened is left for the read to report."""
+    if _WILLNEED is None:
+        return
+    for location in locations:
+        try:
+            handle = os.open(location, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            os.posix_fadvise(handle, 0, 0, _WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(handle)
 
 
 def _read_one(location: str) -> tuple[bytes, str] | OSError:

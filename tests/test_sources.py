@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -129,9 +130,9 @@ def test_files_read_by_threads_are_what_reading_in_turn_finds(
     used: dict[str, int] = {}
     together = sources._together
 
-    def counted(function: Any, items: Any) -> Any:
+    def counted(function: Any, items: Any, ahead: Any = None) -> Any:
         used[function.__name__] = max(used.get(function.__name__, 0), len(items))
-        return together(function, items)
+        return together(function, items, ahead)
 
     monkeypatch.setattr(sources, "_together", counted)
     _slow_disk(monkeypatch)
@@ -143,19 +144,94 @@ def test_files_read_by_threads_are_what_reading_in_turn_finds(
     assert threading.active_count() == 1
 
 
+def _files(folder: Path, count: int, missing: int | None = None) -> list[str]:
+    """Paths of ``count`` files in ``folder``, each holding ``file {n}``, but for ``missing``."""
+    names = [str(folder / f"f{n}") for n in range(count)]
+    for n, name in enumerate(names):
+        if n != missing:
+            Path(name).write_text(f"file {n}")
+    return names
+
+
 def test_a_file_gone_before_a_thread_reads_it_is_a_problem_in_its_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _slow_disk(monkeypatch)
-    names = [str(tmp_path / f"f{n}") for n in range(20)]
-    for n, name in enumerate(names):
-        if n != 11:
-            Path(name).write_text(f"file {n}")
+    names = _files(tmp_path, 20, missing=11)
     made = sources.read_files(names)
     assert [m[0] if isinstance(m, tuple) else None for m in made] == [
         None if n == 11 else f"file {n}".encode() for n in range(20)
     ]
     assert isinstance(made[11], FileNotFoundError)
+
+
+def test_each_reading_thread_announces_its_run_before_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _slow_disk(monkeypatch)
+    names = _files(tmp_path, 30)
+    announced: list[list[str]] = []
+    read_too_soon: list[str] = []
+    read_one = sources._read_one
+
+    def announce(locations: Any) -> None:
+        announced.append(list(locations))
+
+    def reading(location: str) -> Any:
+        if location in names[3:] and not any(location in run for run in announced):
+            read_too_soon.append(location)
+        return read_one(location)
+
+    monkeypatch.setattr(sources, "_announce", announce)
+    monkeypatch.setattr(sources, "_read_one", reading)
+    made = sources.read_files(names)
+    assert [m[0] for m in made if isinstance(m, tuple)] == [f"file {n}".encode() for n in range(30)]
+    # the first batch is read in turn; the rest is shared out, each run announced whole
+    assert sorted(n for run in announced for n in run) == sorted(names[3:])
+    assert len(announced) == sources._THREADS
+    assert read_too_soon == []
+
+
+@pytest.mark.parametrize("failure", ["no fadvise", "fadvise fails", "cannot open"])
+def test_reads_are_the_same_whatever_becomes_of_the_announcement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    names = _files(tmp_path, 20)
+    expected = sources.read_files(names)
+    _slow_disk(monkeypatch)
+    advised: list[int] = []
+    if failure == "no fadvise":
+        monkeypatch.setattr(sources, "_WILLNEED", None)
+        monkeypatch.setattr(os, "open", lambda *a, **k: pytest.fail("opened to announce"))
+        monkeypatch.setattr(sources, "read_bytes", lambda p: Path(p).read_bytes())
+    elif failure == "fadvise fails":
+
+        def refuse(handle: int, offset: int, length: int, advice: int) -> None:
+            advised.append(handle)
+            raise OSError(22, "Invalid argument")
+
+        monkeypatch.setattr(sources, "_WILLNEED", 3)
+        monkeypatch.setattr(os, "posix_fadvise", refuse, raising=False)
+    else:
+        Path(names[10]).unlink()
+    made = sources.read_files(names)
+    if failure == "cannot open":
+        assert isinstance(made[10], FileNotFoundError)
+        assert made[:10] + made[11:] == expected[:10] + expected[11:]
+    else:
+        assert made == expected
+    if failure == "fadvise fails":
+        assert len(advised) == len(names) - 3  # every file after the first batch, then closed
+        assert all(_closed(handle) for handle in advised)
+    assert threading.active_count() == 1
+
+
+def _closed(handle: int) -> bool:
+    try:
+        os.fstat(handle)
+    except OSError:
+        return True
+    return False
 
 
 def test_a_reading_thread_that_fails_fails_the_read_and_leaves_no_thread(
