@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import os
 import re
@@ -143,6 +144,7 @@ in turn and 0.7 s with four threads (eight gained nothing); from the page cache,
 contend for the interpreter (0.13 s in turn, 0.21 s with four)."""
 
 _WILLNEED: int | None = getattr(os, "POSIX_FADV_WILLNEED", None)
+_READ_ONLY = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 
 _Item = TypeVar("_Item")
 _Made = TypeVar("_Made")
@@ -196,7 +198,7 @@ def _together(
     def work(number: int) -> None:
         try:
             if ahead is not None:
-                ahead([items[index] for index in runs[number]])
+                ahead(items[runs[number].start : runs[number].stop])
             for index in runs[number]:
                 if stop.is_set():
                     return
@@ -246,20 +248,19 @@ def _join(threads: Sequence[Any], stop: Any) -> None:
 def _announce(locations: Sequence[str]) -> None:
     """Tell the system that ``locations`` are about to be read, so that it queues all of
     their reads on the disk at once rather than one per request (``posix_fadvise``; nothing
-    where there is none). 20,000 small files, once the page cache had let them go, were read
-    in 1.05-1.15 s by four threads and in 0.64-0.68 s with this first. A file that cannot be
-    opened is left for the read to report."""
+    where there is none). The 20,000 files of a 5,000-post site, with the page cache dropped,
+    were read in 1.53-1.58 s by four threads and in 0.81-0.86 s with this first. A file that
+    cannot be opened, or advised, is left for the read to report."""
     if _WILLNEED is None:
         return
     for location in locations:
         try:
-            handle = os.open(location, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            handle = os.open(location, _READ_ONLY)
         except OSError:
             continue
         try:
-            os.posix_fadvise(handle, 0, 0, _WILLNEED)
-        except OSError:
-            pass
+            with contextlib.suppress(OSError):
+                os.posix_fadvise(handle, 0, 0, _WILLNEED)
         finally:
             os.close(handle)
 
@@ -361,7 +362,7 @@ def _read_below(
 
 def read_bytes(location: str) -> bytes:
     """A file's bytes, with no buffered file object (twice as fast for many small files)."""
-    handle = os.open(location, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    handle = os.open(location, _READ_ONLY)
     try:
         chunks = []
         while chunk := os.read(handle, 1 << 20):
